@@ -200,7 +200,7 @@ export async function kubectl(info: ControlPlaneInfo, args: string[], identity: 
     return (await child).stdout;
   } catch (err) {
     const e = err as Error & { stderr?: string };
-    throw new Error(`kubectl ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
+    throw new Error(`kubectl ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`, { cause: err });
   }
 }
 

@@ -1,7 +1,8 @@
 // ENIPool: one per node (name = node name), written by the controller. The
 // node's ledger: instance facts, limits, resolved targets, and in status every
 // ENI with every IP and its state.
-import { API_VERSION, PROVIDERS, conditions, type ObjectMeta } from './common.js';
+import type { API_VERSION} from './common.js';
+import { PROVIDERS, conditions, type ObjectMeta } from './common.js';
 import { array, enumOf, integer, object, string, timestamp, type Infer } from './schema.js';
 
 export const IP_STATES = ['free', 'assigned', 'cooldown'] as const;

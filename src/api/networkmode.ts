@@ -1,5 +1,6 @@
 // NetworkMode: user-written; declares how a set of nodes networks its pods.
-import { API_VERSION, ID_FORMATS, PROVIDERS, conditions, duration, labelSelector, type ObjectMeta } from './common.js';
+import type { API_VERSION} from './common.js';
+import { ID_FORMATS, PROVIDERS, conditions, duration, labelSelector, type ObjectMeta } from './common.js';
 import { array, boolean, enumOf, integer, object, string, type Infer } from './schema.js';
 
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';

@@ -1,6 +1,7 @@
 // NodeNetwork: one per node (name = node name). spec is the controller's plan
 // for the node; status is written only by that node's agent.
-import { API_VERSION, conditions, type ObjectMeta } from './common.js';
+import type { API_VERSION} from './common.js';
+import { conditions, type ObjectMeta } from './common.js';
 import { array, boolean, enumOf, integer, object, string, timestamp, type Infer } from './schema.js';
 
 export const ATTACHMENT_MODES = ['veth', 'ipvlan', 'exclusive'] as const;

@@ -1,0 +1,101 @@
+// Nothing the harness starts may outlive its owner: not after SIGKILL, not
+// after `sandbox down`.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { ControlPlaneInfo } from './control-plane.js';
+import { repoPath, toolPath } from './paths.js';
+import { cleanupStaleInstances, isAlive } from './processes.js';
+
+const exec = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function eventually(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for: ${what}`);
+    await sleep(50);
+  }
+}
+
+async function openPorts(ports: number[]): Promise<number[]> {
+  const open = [];
+  for (const p of ports) if (await portOpen(p)) open.push(p);
+  return open;
+}
+
+test('a control plane dies with an owner killed by SIGKILL, and the next start sweeps its folder', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'eni-owner-')), 'cp');
+  const id = `owner-test-${process.pid}`;
+  const owner = spawn(process.execPath, [repoPath('dist/e2e/harness/fixtures/owner.js'), dir, id], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    owner.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(buf.split('\n')[0]!);
+    });
+    owner.once('exit', (code) => reject(new Error(`owner exited early (${code})`)));
+  });
+  const info = JSON.parse(line) as ControlPlaneInfo;
+  const ports = [info.ports.apiserver, info.ports.etcdClient];
+  expect(info.pids).toHaveLength(2);
+  expect(info.pids.every(isAlive)).toBe(true);
+  expect(await openPorts(ports)).toEqual(ports);
+
+  owner.kill('SIGKILL');
+  await eventually('etcd and kube-apiserver to die with their owner', () => !info.pids.some(isAlive));
+  await eventually('ports to close', async () => (await openPorts(ports)).length === 0);
+  expect(existsSync(dir)).toBe(true); // the owner had no chance to clean up...
+
+  expect(cleanupStaleInstances()).toContain(id); // ...so the next start does
+  expect(existsSync(dir)).toBe(false);
+}, 60_000);
+
+describe('sandbox up / down', () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'eni-sandbox-')), 'sb');
+  const sandbox = (cmd: string) => exec(process.execPath, [repoPath('dist/e2e/sandbox/sandbox.js'), cmd, '--dir', dir]);
+  const state = () => JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { supervisorPid: number; pids: number[]; ports: number[] };
+
+  afterAll(async () => {
+    await sandbox('down').catch(() => undefined);
+  });
+
+  test('up serves kubectl, survives a second up, recovers from a killed supervisor, and down leaves nothing', async () => {
+    await sandbox('up');
+    const env = readFileSync(join(dir, 'env'), 'utf8');
+    expect(env).toMatch(/^KUBECONFIG=.*kubeconfig$/m);
+    expect(env).toMatch(/^ENI_SANDBOX_APISERVER=https:\/\/127\.0\.0\.1:\d+$/m);
+    const get = () => exec(toolPath('kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'networkmodes']);
+    await expect(get()).resolves.toMatchObject({ stderr: expect.stringContaining('No resources found') as string });
+
+    const first = state();
+    expect((await sandbox('up')).stdout).toContain('already up');
+    expect(state().supervisorPid).toBe(first.supervisorPid);
+
+    // A crashed sandbox: its processes go with the supervisor, the next `up` starts afresh.
+    process.kill(first.supervisorPid, 'SIGKILL');
+    await eventually('sandbox processes to die with the supervisor', () => !first.pids.some(isAlive));
+    expect((await sandbox('up')).stdout).toContain('removed a stale sandbox');
+    const second = state();
+    expect(second.supervisorPid).not.toBe(first.supervisorPid);
+    await expect(get()).resolves.toBeDefined();
+
+    const down = await sandbox('down');
+    expect(down.stdout).toMatch(/sandbox down: 3 processes stopped/);
+    expect([second.supervisorPid, ...second.pids].filter(isAlive)).toEqual([]);
+    expect(await openPorts(second.ports)).toEqual([]);
+    expect(existsSync(dir)).toBe(false);
+    expect((await sandbox('down')).stdout).toContain('no sandbox is up');
+  }, 120_000);
+});
