@@ -42,6 +42,8 @@ export interface StartOptions {
   removeDir: boolean;
   /** Install CRDs and RBAC from the repository once ready (default true). */
   bootstrap?: boolean;
+  /** Kill the processes on SIGINT/SIGTERM/SIGHUP of this process (default true). */
+  handleSignals?: boolean;
 }
 
 function get(url: string, headers: Record<string, string>, ca?: Buffer): Promise<{ status: number; body: string }> {
@@ -103,7 +105,7 @@ export class ControlPlane {
     writeFileSync(join(dir, 'pki', 'sa.key'), sa.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     writeFileSync(join(dir, 'pki', 'sa.pub'), sa.publicKey.export({ type: 'spki', format: 'pem' }));
 
-    const group = new ProcessGroup(opts.id, dir, opts.removeDir);
+    const group = new ProcessGroup(opts.id, dir, opts.removeDir, opts.handleSignals ?? true);
     try {
       const etcdURL = `http://127.0.0.1:${etcdClient}`;
       const peerURL = `http://127.0.0.1:${etcdPeer}`;

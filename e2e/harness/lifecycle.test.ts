@@ -35,9 +35,9 @@ async function openPorts(ports: number[]): Promise<number[]> {
   return open;
 }
 
-test('a control plane dies with an owner killed by SIGKILL, and the next start sweeps its folder', async () => {
+/** Starts the owner fixture: a process holding a control plane it never stops. */
+async function startOwner(id: string) {
   const dir = join(mkdtempSync(join(tmpdir(), 'eni-owner-')), 'cp');
-  const id = `owner-test-${process.pid}`;
   const owner = spawn(process.execPath, [repoPath('dist/e2e/harness/fixtures/owner.js'), dir, id], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
@@ -48,7 +48,12 @@ test('a control plane dies with an owner killed by SIGKILL, and the next start s
     owner.once('exit', (code) => reject(new Error(`owner exited early (${code})`)));
   });
   const info = JSON.parse(line) as ControlPlaneInfo;
-  const ports = [info.ports.apiserver, info.ports.etcdClient];
+  return { owner, dir, info, ports: [info.ports.apiserver, info.ports.etcdClient] };
+}
+
+test('a control plane dies with an owner killed by SIGKILL, and the next start sweeps its folder', async () => {
+  const id = `owner-kill-${process.pid}`;
+  const { owner, dir, info, ports } = await startOwner(id);
   expect(info.pids).toHaveLength(2);
   expect(info.pids.every(isAlive)).toBe(true);
   expect(await openPorts(ports)).toEqual(ports);
@@ -60,6 +65,18 @@ test('a control plane dies with an owner killed by SIGKILL, and the next start s
 
   expect(cleanupStaleInstances()).toContain(id); // ...so the next start does
   expect(existsSync(dir)).toBe(false);
+}, 60_000);
+
+test('an owner stopped by SIGTERM takes its control plane with it', async () => {
+  const id = `owner-term-${process.pid}`;
+  const { owner, dir, info, ports } = await startOwner(id);
+  const exited = new Promise((resolve) => owner.once('exit', (_code, signal) => resolve(signal)));
+  owner.kill('SIGTERM');
+  await expect(exited).resolves.toBe('SIGTERM'); // the signal still ends the owner
+  await eventually('children to die', () => !info.pids.some(isAlive));
+  expect(await openPorts(ports)).toEqual([]);
+  expect(existsSync(dir)).toBe(false);
+  expect(cleanupStaleInstances()).not.toContain(id); // nothing left to sweep
 }, 60_000);
 
 describe('sandbox up / down', () => {

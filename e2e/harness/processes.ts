@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const REGISTRY = process.env.ENI_HARNESS_REGISTRY ?? join(tmpdir(), 'eni-operator-harness');
 
 export interface ChildRecord {
@@ -93,12 +94,28 @@ export class ProcessGroup {
   private readonly children: { record: ChildRecord; proc: ChildProcess; exited: Promise<number | null> }[] = [];
   private readonly record: InstanceRecord;
   private readonly onExit = (): void => this.killAllNow();
+  /** Kills the children, then lets the signal do what it would have done. */
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    this.killAllNow();
+    this.detach();
+    process.kill(process.pid, signal);
+  };
 
-  constructor(id: string, dir: string, removeDir: boolean) {
+  /**
+   * @param handleSignals also clean up on SIGINT/SIGTERM/SIGHUP; an owner with
+   *   its own graceful shutdown (the sandbox supervisor) passes false.
+   */
+  constructor(id: string, dir: string, removeDir: boolean, handleSignals = true) {
     this.record = { id, ownerPid: process.pid, ownerStart: processStart(process.pid), dir, removeDir, children: [] };
     mkdirSync(REGISTRY, { recursive: true });
     this.save();
     process.on('exit', this.onExit);
+    if (handleSignals) for (const sig of SIGNALS) process.once(sig, this.onSignal);
+  }
+
+  private detach(): void {
+    process.off('exit', this.onExit);
+    for (const sig of SIGNALS) process.off(sig, this.onSignal);
   }
 
   private get file(): string {
@@ -148,7 +165,7 @@ export class ProcessGroup {
       clearTimeout(timer);
       killGroup(child.record.pid, 'SIGKILL'); // anything the child itself left in its group
     }
-    process.off('exit', this.onExit);
+    this.detach();
     if (this.record.removeDir) rmSync(this.record.dir, { recursive: true, force: true });
     rmSync(this.file, { force: true });
   }

@@ -55,7 +55,7 @@ function portOpen(port: number): Promise<boolean> {
 async function supervise(dir: string): Promise<void> {
   const p = paths(dir);
   const id = `sandbox-${createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 12)}`;
-  const cp = await ControlPlane.start({ dir: join(dir, 'cp'), id, removeDir: false });
+  const cp = await ControlPlane.start({ dir: join(dir, 'cp'), id, removeDir: false, handleSignals: false });
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;

@@ -53,6 +53,8 @@ export const poolENI = object({
   id: string({ maxLength: 64 }).required(),
   mac: string({ format: 'mac', maxLength: 17 }),
   subnetID: string({ maxLength: 64 }),
+  subnetCIDR: string({ format: 'cidr', maxLength: 18 }),
+  gateway: string({ format: 'ipv4', maxLength: 15, description: 'Gateway of the ENI\'s subnet (the clouds differ in which address it is).' }),
   deviceIndex: integer({ minimum: 0, maximum: 64 }),
   role: enumOf(ENI_ROLES).required(),
   cloudState: string({ maxLength: 32, description: 'State as the cloud reports it (Available, Attaching, InUse, ...).' }),
