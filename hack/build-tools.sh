@@ -27,6 +27,8 @@ build() {
     done
     touch "$dest/.complete"
     echo "tools: built $name $version in $((SECONDS - start)) s"
+  else
+    echo "tools: $name $version (cached in $dest)"
   fi
   for f in "$dest"/*; do ln -sfn "$f" "$bin/$(basename "$f")"; done
 }

@@ -5,11 +5,11 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ControlPlane } from '../harness/control-plane.js';
+import { portOpen } from '../harness/ports.js';
 import { cleanupStaleInstances, isAlive } from '../harness/processes.js';
 
 interface SandboxState {
@@ -38,17 +38,6 @@ function readState(dir: string): SandboxState | undefined {
   } catch {
     return undefined;
   }
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolvePort) => {
-    const sock = connect({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolvePort(true);
-    });
-    sock.once('error', () => resolvePort(false));
-  });
 }
 
 /** The supervisor: runs the control plane until SIGTERM/SIGINT, then removes the sandbox. */

@@ -90,3 +90,12 @@ export interface ObjectMeta {
   ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
   finalizers?: string[];
 }
+
+/** A custom resource of this API group: the shape all three kinds share. */
+export interface Resource<Kind extends string, Spec, Status> {
+  apiVersion: typeof API_VERSION;
+  kind: Kind;
+  metadata: ObjectMeta;
+  spec: Spec;
+  status?: Status;
+}

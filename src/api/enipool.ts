@@ -1,8 +1,7 @@
 // ENIPool: one per node (name = node name), written by the controller. The
 // node's ledger: instance facts, limits, resolved targets, and in status every
 // ENI with every IP and its state.
-import type { API_VERSION} from './common.js';
-import { PROVIDERS, conditions, type ObjectMeta } from './common.js';
+import { PROVIDERS, conditions, type Resource } from './common.js';
 import { array, enumOf, integer, object, string, timestamp, type Infer } from './schema.js';
 
 export const IP_STATES = ['free', 'assigned', 'cooldown'] as const;
@@ -81,10 +80,4 @@ export type ENIPoolStatus = Infer<typeof enipoolStatus>;
 export type PoolENI = Infer<typeof poolENI>;
 export type PoolIP = Infer<typeof poolIP>;
 
-export interface ENIPool {
-  apiVersion: typeof API_VERSION;
-  kind: 'ENIPool';
-  metadata: ObjectMeta;
-  spec: ENIPoolSpec;
-  status?: ENIPoolStatus;
-}
+export type ENIPool = Resource<'ENIPool', ENIPoolSpec, ENIPoolStatus>;

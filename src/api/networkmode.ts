@@ -1,6 +1,5 @@
 // NetworkMode: user-written; declares how a set of nodes networks its pods.
-import type { API_VERSION} from './common.js';
-import { ID_FORMATS, PROVIDERS, conditions, duration, labelSelector, type ObjectMeta } from './common.js';
+import { ID_FORMATS, PROVIDERS, conditions, duration, labelSelector, type Resource } from './common.js';
 import { array, boolean, enumOf, integer, object, string, type Infer } from './schema.js';
 
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
@@ -151,10 +150,4 @@ export type NetworkModeSpec = Infer<typeof networkModeSpec>;
 export type NetworkModeStatus = Infer<typeof networkModeStatus>;
 export type Datapath = NetworkModeSpec['datapath'];
 
-export interface NetworkMode {
-  apiVersion: typeof API_VERSION;
-  kind: 'NetworkMode';
-  metadata: ObjectMeta;
-  spec: NetworkModeSpec;
-  status?: NetworkModeStatus;
-}
+export type NetworkMode = Resource<'NetworkMode', NetworkModeSpec, NetworkModeStatus>;

@@ -1,7 +1,6 @@
 // NodeNetwork: one per node (name = node name). spec is the controller's plan
 // for the node; status is written only by that node's agent.
-import type { API_VERSION} from './common.js';
-import { conditions, type ObjectMeta } from './common.js';
+import { conditions, type Resource } from './common.js';
 import { array, boolean, enumOf, integer, object, string, timestamp, type Infer } from './schema.js';
 
 export const ATTACHMENT_MODES = ['veth', 'ipvlan', 'exclusive'] as const;
@@ -62,10 +61,4 @@ export type AttachmentStatus = Infer<typeof attachmentStatus>;
 export type NodeNetworkSpec = Infer<typeof nodeNetworkSpec>;
 export type NodeNetworkStatus = Infer<typeof nodeNetworkStatus>;
 
-export interface NodeNetwork {
-  apiVersion: typeof API_VERSION;
-  kind: 'NodeNetwork';
-  metadata: ObjectMeta;
-  spec: NodeNetworkSpec;
-  status?: NodeNetworkStatus;
-}
+export type NodeNetwork = Resource<'NodeNetwork', NodeNetworkSpec, NodeNetworkStatus>;
