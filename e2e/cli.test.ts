@@ -30,6 +30,7 @@ describe('eni-operator executable', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: eni-operator <command>');
     expect(r.stdout).toMatch(/^ {2}version\s+Print the version/m);
+    expect(r.stdout).toMatch(/^ {2}cloudsim\s+Run the Alibaba/m);
   });
 
   test('an unknown command is an error with usage on stderr', async () => {
@@ -56,5 +57,29 @@ describe('kustomize base', () => {
       'kind: ClusterRole\nmetadata:\n  name: eni-operator-agent',
       'kind: ServiceAccount\nmetadata:\n  name: eni-operator-controller',
     ]) expect(stdout).toContain(expected);
+  });
+});
+
+describe('eni-operator cloudsim', () => {
+  test('--help prints its usage; a bad --listen or world file is a clear error', async () => {
+    expect((await cli('cloudsim', '--help')).stdout).toContain('Usage: eni-operator cloudsim');
+    const badListen = await cli('cloudsim', '--listen', 'nonsense');
+    expect(badListen.code).toBe(2);
+    expect(badListen.stderr).toContain('--listen wants HOST:PORT');
+    const badWorld = await cli('cloudsim', '--world', '/nonexistent/world.yaml');
+    expect(badWorld.code).toBe(1);
+    expect(badWorld.stderr).toContain('world file /nonexistent/world.yaml');
+  });
+
+  test('serves the default world and stops on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [bin, 'cloudsim', '--listen', '127.0.0.1:0', '--world', repoPath('config/cloudsim/world.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const line = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1]!;
+    const world = (await (await fetch(`${url}/_admin/world`)).json()) as { regions: { provider: string }[] };
+    expect(world.regions.map((r) => r.provider).sort()).toEqual(['alibaba', 'tencent']);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });

@@ -2,8 +2,11 @@
 // (alibaba/, tencent/) implements CloudProvider on its official SDK.
 import type { ProviderType } from '../api/common.js';
 
-/** ENI states, normalised (Tencent's PENDING/AVAILABLE/... map onto these). */
-export type ENIState = 'Available' | 'Attaching' | 'InUse' | 'Detaching' | 'Deleting';
+/**
+ * ENI states, normalised. Tencent's PENDING (still being created) is Pending;
+ * Alibaba's CreateNetworkInterface answers once the ENI is Available.
+ */
+export type ENIState = 'Pending' | 'Available' | 'Attaching' | 'InUse' | 'Detaching' | 'Deleting';
 
 export interface CloudENI {
   id: string;

@@ -133,6 +133,8 @@ export function parseWorldSpec(doc: unknown): WorldSpec {
   const regions = list(req(root.regions, 'regions'), 'regions').map((r, i): RegionSpec => {
     const p = `regions[${i}]`;
     const o = obj(r, p);
+    const regionProvider = provider(o.provider, `${p}.provider`);
+    const regionId = str(o.id, `${p}.id`);
     const zones = list(req(o.zones, `${p}.zones`), `${p}.zones`).map((z, j) => str(z, `${p}.zones[${j}]`));
     const vpcs = list(req(o.vpcs, `${p}.vpcs`), `${p}.vpcs`).map((v, j): VpcSpec => {
       const vp = `${p}.vpcs[${j}]`;
@@ -178,7 +180,7 @@ export function parseWorldSpec(doc: unknown): WorldSpec {
       if (subnetZones.get(subnetId) !== zone) throw new SpecError(`${np}.subnetId: ${subnetId} is not a subnet in zone ${zone}`);
       return { id: unique(str(no.id, `${np}.id`), `${np}.id`), type, zone, subnetId, ...(no.name ? { name: str(no.name, `${np}.name`) } : {}) };
     });
-    return { id: str(o.id, `${p}.id`), provider: provider(o.provider, `${p}.provider`), zones, vpcs, securityGroups, instanceTypes, instances };
+    return { id: regionId, provider: regionProvider, zones, vpcs, securityGroups, instanceTypes, instances };
   });
 
   const d = root.delays === undefined ? {} : obj(root.delays, 'delays');

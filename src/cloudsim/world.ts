@@ -10,7 +10,7 @@
 // lazily at the start of each operation, which keeps tests deterministic.
 import { EventEmitter } from 'node:events';
 import type { ProviderType } from '../api/common.js';
-import { cidrContains, intToIp, ipToInt, parseCidr, type Cidr } from '../util/ipv4.js';
+import { cidrContains, intToIp, parseCidr, type Cidr } from '../util/ipv4.js';
 import type { DelaySpec, InstanceTypeSpec, WorldSpec } from './world-spec.js';
 
 export type EniStatus = 'Available' | 'Attaching' | 'InUse' | 'Detaching' | 'Deleting';
@@ -124,8 +124,12 @@ export interface EniFilter {
 export interface CreateEniInput {
   subnetId: string;
   securityGroupIds: string[];
-  secondaryIPCount?: number;
+  /** The primary address; picked by the cloud when omitted. */
+  primaryIP?: string;
+  /** Secondary addresses given by the caller... */
   secondaryIPs?: string[];
+  /** ...and how many more the cloud picks. */
+  secondaryIPCount?: number;
   tags?: Record<string, string>;
   name?: string;
   description?: string;
@@ -224,6 +228,11 @@ export class World extends EventEmitter<WorldEvents> {
     return this.secrets.get(`${provider}:${accessKeyId}`);
   }
 
+  /** The regions of one provider. */
+  regionIds(provider: ProviderType): string[] {
+    return [...this.regions.values()].filter((r) => r.provider === provider).map((r) => r.id);
+  }
+
   hasRegion(scope: Scope): boolean {
     return this.regions.has(`${scope.provider}:${scope.regionId}`);
   }
@@ -315,13 +324,14 @@ export class World extends EventEmitter<WorldEvents> {
       if (vpc === undefined) throw new SimError('SecurityGroupNotFound', `security group ${sg} not found`, 'SecurityGroupIds');
       if (vpc !== subnet.vpcId) throw new SimError('VpcMismatch', `security group ${sg} is not in VPC ${subnet.vpcId}`, 'SecurityGroupIds');
     }
-    const count = input.secondaryIPCount ?? 0;
-    const wanted = input.secondaryIPs ?? [];
-    if (1 + count + wanted.length > this.maxIPsPerDetachedENI) {
+    const wanted = [...(input.primaryIP ? [input.primaryIP] : []), ...(input.secondaryIPs ?? [])];
+    const picks = (input.primaryIP ? 0 : 1) + (input.secondaryIPCount ?? 0);
+    if (wanted.length + picks > this.maxIPsPerDetachedENI) {
       throw new SimError('IpLimitExceeded', `an ENI holds at most ${this.maxIPsPerDetachedENI} private IPs`, 'SecondaryPrivateIpAddressCount');
     }
-    const ips = this.pickIPs(subnet, 1 + count, wanted);
-    const eni = this.makeENI(region, subnet, ips, input);
+    const ips = this.pickIPs(subnet, picks, wanted); // the given ones first, then the picked
+    const primary = input.primaryIP ?? ips[wanted.length]!;
+    const eni = this.makeENI(region, subnet, [primary, ...ips.filter((ip) => ip !== primary)], input);
     return clone(eni);
   }
 

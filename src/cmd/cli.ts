@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 
 interface Command {
   summary: string;
+  /** Runs with the arguments after the command name; handles its own --help. */
   run(args: string[]): Promise<number>;
 }
 
@@ -11,9 +12,17 @@ const version = (): string =>
   (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export const COMMANDS: Record<string, Command> = {
+  cloudsim: {
+    summary: 'Run the Alibaba + Tencent cloud emulator (--listen HOST:PORT --world FILE)',
+    run: async (args) => (await import('../cloudsim/main.js')).runCloudsim(args),
+  },
   version: {
     summary: 'Print the version and exit',
-    run: () => {
+    run: (args) => {
+      if (args.includes('--help')) {
+        process.stdout.write('Usage: eni-operator version\n\nPrints the version and exits.\n');
+        return Promise.resolve(0);
+      }
       process.stdout.write(`eni-operator ${version()} (node ${process.version}, ${process.platform}/${process.arch})\n`);
       return Promise.resolve(0);
     },
@@ -46,10 +55,6 @@ export async function main(argv: string[]): Promise<number> {
   if (!command) {
     process.stderr.write(`eni-operator: unknown command "${name}"\n\n${usage()}`);
     return 2;
-  }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`Usage: eni-operator ${name} [options]\n\n${command.summary}.\n`);
-    return 0;
   }
   return command.run(rest);
 }

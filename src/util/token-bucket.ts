@@ -6,6 +6,7 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
   private current: number;
+  private lastDecrease = -Infinity;
 
   constructor(
     /** The configured rate; the current rate never exceeds it. */
@@ -52,8 +53,14 @@ export class TokenBucket {
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.current) * 1000);
   }
 
-  /** Multiplicative decrease, when the server says we are too fast. */
+  /**
+   * Multiplicative decrease, when the server says we are too fast. At most
+   * once a second: the calls already in flight when the first refusal came
+   * are refused for the same reason and must not halve the rate again.
+   */
   slowDown(now: number): void {
+    if (now - this.lastDecrease < 1000) return;
+    this.lastDecrease = now;
     this.refill(now);
     this.current = Math.max(this.maxRate / 32, this.current / 2);
   }
@@ -62,6 +69,6 @@ export class TokenBucket {
   recover(now: number): void {
     if (this.current >= this.maxRate) return;
     this.refill(now);
-    this.current = Math.min(this.maxRate, this.current + this.maxRate / 50);
+    this.current = Math.min(this.maxRate, this.current + this.maxRate / 20);
   }
 }
