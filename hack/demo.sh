@@ -16,6 +16,18 @@ source "$dir/env"
 export KUBECONFIG
 echo "API server $ENI_SANDBOX_APISERVER answered /readyz ${ENI_SANDBOX_READY_MS} ms after launch"
 
+step "The cloud emulator: Alibaba and Tencent, as the official SDKs see them"
+echo "endpoint $ENI_SANDBOX_CLOUDSIM (signatures verified, async ENI states, rate limits, fault injection)"
+node -e '
+  fetch(process.argv[1] + "/_admin/world").then((r) => r.json()).then((w) => {
+    for (const r of w.regions) {
+      console.log(`${r.provider} ${r.id}: ${r.zones.join(", ")}`);
+      for (const s of r.subnets) console.log(`  subnet ${s.id.padEnd(22)} ${s.zone.padEnd(15)} ${s.cidr.padEnd(14)} ${String(s.availableIPs).padStart(5)} free`);
+      for (const i of r.instances) { const t = r.instanceTypes.find((x) => x.type === i.type); console.log(`  instance ${i.id.padEnd(20)} ${i.type.padEnd(14)} ${i.zone.padEnd(15)} ${t.maxENIs} ENIs x ${t.ipsPerENI} IPs`); }
+    }
+  });
+' "$ENI_SANDBOX_CLOUDSIM"
+
 step "The API the operator adds"
 run kubectl api-resources --api-group=network.eni-operator.io
 

@@ -85,6 +85,8 @@ describe('sandbox up / down', () => {
     const env = readFileSync(join(dir, 'env'), 'utf8');
     expect(env).toMatch(/^KUBECONFIG=.*kubeconfig$/m);
     expect(env).toMatch(/^ENI_SANDBOX_APISERVER=https:\/\/127\.0\.0\.1:\d+$/m);
+    const cloudsim = /^ENI_SANDBOX_CLOUDSIM=(http:\/\/127\.0\.0\.1:\d+)$/m.exec(env)![1]!;
+    expect(await (await fetch(`${cloudsim}/_admin/healthz`)).json()).toEqual({ ok: true });
     const get = () => exec(toolPath('kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'networkmodes']);
     await expect(get()).resolves.toMatchObject({ stderr: expect.stringContaining('No resources found') as string });
 
@@ -101,7 +103,7 @@ describe('sandbox up / down', () => {
     await expect(get()).resolves.toBeDefined();
 
     const down = await sandbox('down');
-    expect(down.stdout).toMatch(/sandbox down: 3 processes stopped/);
+    expect(down.stdout).toMatch(/sandbox down: 4 processes stopped/); // supervisor, etcd, kube-apiserver, cloudsim
     expect([second.supervisorPid, ...second.pids].filter(isAlive)).toEqual([]);
     expect(await openPorts(second.ports)).toEqual([]);
     expect(existsSync(dir)).toBe(false);

@@ -9,8 +9,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ControlPlane } from '../harness/control-plane.js';
-import { portOpen } from '../harness/ports.js';
-import { cleanupStaleInstances, isAlive } from '../harness/processes.js';
+import { repoPath } from '../harness/paths.js';
+import { freePorts, portOpen } from '../harness/ports.js';
+import { ProcessGroup, cleanupStaleInstances, isAlive } from '../harness/processes.js';
 
 interface SandboxState {
   supervisorPid: number;
@@ -40,15 +41,32 @@ function readState(dir: string): SandboxState | undefined {
   }
 }
 
-/** The supervisor: runs the control plane until SIGTERM/SIGINT, then removes the sandbox. */
+/** The cloud emulator (`eni-operator cloudsim`) with the default world, as a supervised child. */
+async function startCloudsim(dir: string, id: string): Promise<{ group: ProcessGroup; url: string; port: number }> {
+  const [port] = (await freePorts(1)) as [number];
+  const group = new ProcessGroup(`${id}-cloudsim`, dir, false, false);
+  const log = join(dir, 'cloudsim.log');
+  group.start('cloudsim', process.execPath, [repoPath('dist/src/cmd/eni-operator.js'), 'cloudsim', '--listen', `127.0.0.1:${port}`, '--world', repoPath('config/cloudsim/world.yaml')], log);
+  let exited = false;
+  void group.exited('cloudsim').then(() => (exited = true));
+  const url = `http://127.0.0.1:${port}`;
+  for (const until = Date.now() + 30_000; ; await sleep(50)) {
+    if (exited || Date.now() > until) throw new Error(`cloud emulator did not start:\n${existsSync(log) ? readFileSync(log, 'utf8') : ''}`);
+    if (await fetch(`${url}/_admin/healthz`).then((r) => r.ok, () => false)) return { group, url, port };
+  }
+}
+
+/** The supervisor: runs the control plane and the cloud emulator until SIGTERM/SIGINT, then removes the sandbox. */
 async function supervise(dir: string): Promise<void> {
   const p = paths(dir);
   const id = `sandbox-${createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 12)}`;
   const cp = await ControlPlane.start({ dir: join(dir, 'cp'), id, removeDir: false, handleSignals: false });
+  const cloud = await startCloudsim(dir, id);
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    await cloud.group.stop();
     await cp.stop();
     rmSync(dir, { recursive: true, force: true });
     process.exit(0);
@@ -60,14 +78,16 @@ async function supervise(dir: string): Promise<void> {
   copyFileSync(info.kubeconfigs.admin, p.kubeconfig);
   const state: SandboxState = {
     supervisorPid: process.pid,
-    ports: [info.ports.apiserver, info.ports.etcdClient, info.ports.etcdPeer],
-    pids: info.pids,
+    ports: [info.ports.apiserver, info.ports.etcdClient, info.ports.etcdPeer, cloud.port],
+    pids: [...info.pids, ...cloud.group.pids()],
   };
   writeFileSync(p.state, JSON.stringify(state, null, 2));
   const env = {
     KUBECONFIG: resolve(p.kubeconfig),
     ENI_SANDBOX_APISERVER: info.apiserverURL,
     ENI_SANDBOX_ETCD: info.etcdURL,
+    // Alibaba and Tencent SDKs reach it by endpoint override; /_admin/ has the world, faults, stats.
+    ENI_SANDBOX_CLOUDSIM: cloud.url,
     ENI_SANDBOX_KUBECONFIG_CONTROLLER: resolve(info.kubeconfigs.controller),
     ENI_SANDBOX_KUBECONFIG_AGENT: resolve(info.kubeconfigs.agent),
     ENI_SANDBOX_SUPERVISOR_PID: String(process.pid),
