@@ -176,6 +176,32 @@ describe.each(CASES)('$type provider contract', (c) => {
     expect(ips).toHaveLength(3);
   });
 
+  test('injected 5xx and conflicts on 30% of calls are retried away', async () => {
+    await sim.admin('DELETE', 'stats');
+    await sim.admin('PUT', 'faults', { seed: 3, actions: { '*': { errorRate: 0.2, error: 'InternalError' }, [c.actions.assign]: { errorRate: 0.1, error: 'Conflict' } } });
+    const eni = await newENI();
+    await cloud.attachENI(eni.id, c.instance.id);
+    expect(await cloud.assignIPs(eni.id, c.limits.ipsPerENI - 1, randomUUID())).toHaveLength(c.limits.ipsPerENI - 1);
+    await cloud.detachENI(eni.id, c.instance.id);
+    await cloud.deleteENI(eni.id);
+    const stats = (await sim.admin('GET', 'stats')) as Stats;
+    const failed = Object.values(stats.calls[c.type] ?? {}).flatMap((byCode) => Object.entries(byCode)).filter(([code]) => code !== 'OK');
+    expect(failed.length).toBeGreaterThan(0); // faults did fire...
+    expect(await cloud.listENIs({ tags: tag })).toEqual([]); // ...and the outcome is exact
+  });
+
+  test('stale Describe results delay settling but never mislead it', async () => {
+    const eni = await newENI();
+    await sim.admin('PUT', 'faults', { staleDescribeSeconds: 1 });
+    const started = Date.now();
+    const attached = await cloud.attachENI(eni.id, c.instance.id);
+    expect(attached.state).toBe('InUse');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900); // it waited for the describes to catch up
+    await sim.admin('PUT', 'faults', { staleDescribeSeconds: 1 });
+    await cloud.detachENI(eni.id, c.instance.id);
+    expect((await cloud.listENIs({ ids: [eni.id] }))[0]!.state).toBe('Available');
+  });
+
   test('lists 250+ ENIs across pages', async () => {
     const scope = { provider: c.type, regionId: c.region };
     const pageTag = { 'eni-operator.io/cluster': `pages-${c.type}` };
@@ -220,7 +246,8 @@ describe.each(CASES)('$type provider contract', (c) => {
     // Every logical op made it; throttled attempts stayed well below one per op.
     expect(attempts - 200).toBeLessThan(200);
     expect(stats.throttled).toBe(attempts - 200);
-    expect(seconds).toBeGreaterThanOrEqual(200 / 5 - 2);
+    // The busier API carries 150 operations at 5/s (after a burst of 5): the cloud's limit held.
+    expect(seconds).toBeGreaterThanOrEqual((150 - 5) / 5 - 1);
     console.log(`${c.type}: 200 ops at 5 QPS in ${seconds.toFixed(1)} s, ${stats.throttled} throttled attempts`);
   }, 150_000);
 });

@@ -78,3 +78,20 @@ describe('errors', () => {
     expect(redact('a s3cret b s3cret', ['s3cret'])).toBe('a *** b ***');
   });
 });
+
+describe('CloudCaller metrics', () => {
+  test('records requests by code, latency, rate-limit waits and retries', async () => {
+    const { CloudMetrics } = await import('../metrics/cloud.js');
+    const metrics = new CloudMetrics();
+    const clock = fakeClock();
+    const c = new CloudCaller({ provider: 'tencent', qps: 10, burst: 1, classify, secrets: [], clock, metrics });
+    let n = 0;
+    await c.call('AssignPrivateIpAddresses', () => (++n === 1 ? Promise.reject(new CloudError('Throttled', 'tencent', 'AssignPrivateIpAddresses', 'RequestLimitExceeded', 'slow down')) : Promise.resolve(1)));
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('eni_operator_cloud_requests_total{provider="tencent",api="AssignPrivateIpAddresses",code="RequestLimitExceeded"} 1');
+    expect(text).toContain('eni_operator_cloud_requests_total{provider="tencent",api="AssignPrivateIpAddresses",code="OK"} 1');
+    expect(text).toContain('eni_operator_cloud_retries_total{provider="tencent",api="AssignPrivateIpAddresses",kind="Throttled"} 1');
+    expect(text).toMatch(/eni_operator_cloud_ratelimit_wait_seconds_count\{provider="tencent",api="AssignPrivateIpAddresses"\} 2/);
+    expect(text).toMatch(/eni_operator_cloud_request_duration_seconds_count\{provider="tencent",api="AssignPrivateIpAddresses"\} 2/);
+  });
+});
