@@ -89,6 +89,7 @@ export interface ObjectMeta {
   annotations?: Record<string, string>;
   ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
   finalizers?: string[];
+  deletionTimestamp?: string;
 }
 
 /** A custom resource of this API group: the shape all three kinds share. */

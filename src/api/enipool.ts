@@ -59,6 +59,9 @@ export const poolENI = object({
   cloudState: string({ maxLength: 32, description: 'State as the cloud reports it (Available, Attaching, InUse, ...).' }),
   primaryIP: string({ format: 'ipv4', maxLength: 15 }),
   podUID: string({ maxLength: 64, description: 'The pod that owns an exclusive ENI.' }),
+  pod: string({ maxLength: 317, description: 'namespace/name of that pod.' }),
+  idleSince: timestamp({ description: 'Exclusive ENIs: without a pod since.' }),
+  cooldownUntil: timestamp({ description: 'Exclusive ENIs: resting until.' }),
   ips: array(poolIP, { maxItems: 256, listType: 'map', mapKeys: ['address'] }),
 });
 

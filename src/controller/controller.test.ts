@@ -1,0 +1,60 @@
+import type { NetworkMode } from '../api/networkmode.js';
+import { podMode } from './annotations.js';
+import { attachmentsFor } from './attachments.js';
+import { fromLedger, toLedger, type NodeENI } from './codec.js';
+import { governingMode, selectorMatches } from './match.js';
+
+const mode = (name: string, priority: number, matchLabels?: Record<string, string>): NetworkMode =>
+  ({ metadata: { name }, spec: { priority, nodeSelector: matchLabels ? { matchLabels } : {} } }) as unknown as NetworkMode;
+
+describe('NetworkMode selection', () => {
+  test('label selectors', () => {
+    const labels = { zone: 'a', tier: 'db' };
+    expect(selectorMatches({ matchLabels: { zone: 'a' } }, labels)).toBe(true);
+    expect(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'In', values: ['db', 'cache'] }] }, labels)).toBe(true);
+    expect(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }] }, labels)).toBe(false);
+    expect(selectorMatches({ matchExpressions: [{ key: 'gpu', operator: 'DoesNotExist' }] }, labels)).toBe(true);
+    expect(selectorMatches({ matchExpressions: [{ key: 'gpu', operator: 'Exists' }] }, labels)).toBe(false);
+    expect(selectorMatches({}, labels)).toBe(true);
+  });
+
+  test('highest priority wins; a tie at the top is a conflict', () => {
+    const labels = { pool: 'x' };
+    expect(governingMode([mode('a', 0), mode('b', 5, { pool: 'x' }), mode('c', 9, { pool: 'y' })], labels)).toEqual({ kind: 'governed', mode: 'b' });
+    expect(governingMode([mode('b', 5), mode('a', 5, { pool: 'x' }), mode('z', 1)], labels)).toEqual({ kind: 'conflict', modes: ['a', 'b'] });
+    expect(governingMode([mode('c', 9, { pool: 'y' })], labels)).toEqual({ kind: 'none' });
+  });
+});
+
+describe('pod annotation', () => {
+  test('shared by default, exclusive on request, anything else is explained', () => {
+    expect(podMode(undefined)).toEqual({ kind: 'shared' });
+    expect(podMode({ 'network.eni-operator.io/eni-mode': 'exclusive' })).toEqual({ kind: 'exclusive' });
+    expect(podMode({ 'network.eni-operator.io/eni-mode': 'Exclusive' })).toMatchObject({ kind: 'invalid', message: expect.stringContaining('use "exclusive"') as string });
+  });
+});
+
+describe('ledger codec and plan', () => {
+  const enis: NodeENI[] = [
+    {
+      id: 'eni-1', role: 'shared', subnetId: 'sn', ready: true, mac: '00:16:3e:00:00:01', subnetCIDR: '10.0.16.0/20', gateway: '10.0.31.253', deviceIndex: 1, cloudState: 'InUse',
+      ips: [
+        { address: '10.0.16.1', state: 'free', primary: true, since: 1_700_000_000_000 },
+        { address: '10.0.16.2', state: 'assigned', primary: false, since: 1_700_000_000_123, podUID: 'u2', pod: 'default/web-2' },
+        { address: '10.0.16.3', state: 'cooldown', primary: false, since: 1_700_000_001_000, cooldownUntil: 1_700_000_031_000 },
+      ],
+    },
+    { id: 'eni-2', role: 'exclusive', subnetId: 'sn', ready: true, mac: '00:16:3e:00:00:02', subnetCIDR: '10.0.16.0/20', gateway: '10.0.31.253', cloudState: 'InUse', podUID: 'u9', pod: 'db/pg-0', ips: [{ address: '10.0.16.9', state: 'free', primary: true, since: 1_700_000_000_000 }] },
+  ];
+
+  test('round-trips through ENIPool status', () => {
+    expect(toLedger({ enis: fromLedger(enis) })).toEqual(enis);
+  });
+
+  test('the plan has one attachment per pod, with the subnet prefix and the ENI to use', () => {
+    expect(attachmentsFor(enis, 'veth')).toEqual([
+      { podUID: 'u2', namespace: 'default', name: 'web-2', mode: 'veth', ip: '10.0.16.2/20', gateway: '10.0.31.253', eniID: 'eni-1', mac: '00:16:3e:00:00:01' },
+      { podUID: 'u9', namespace: 'db', name: 'pg-0', mode: 'exclusive', ip: '10.0.16.9/20', gateway: '10.0.31.253', eniID: 'eni-2', mac: '00:16:3e:00:00:02' },
+    ]);
+  });
+});
