@@ -75,7 +75,7 @@ export function fromLedger(enis: NodeENI[]): PoolENI[] {
 }
 
 /** The counts shown by `kubectl get enipools`. */
-export function statusCounts(enis: NodeENI[], usePrimaryIPs: boolean, now: number): NonNullable<ENIPoolStatus['counts']> {
+export function statusCounts(enis: NodeENI[], usePrimaryIPs: boolean, now: number): { enis: number; freeIPs: number; assignedIPs: number; coolingIPs: number } {
   const c = count({ enis, usePrimaryIPs, now });
   return { enis: enis.length, freeIPs: c.free, assignedIPs: c.assigned, coolingIPs: c.cooling };
 }

@@ -58,3 +58,22 @@ describe('ledger codec and plan', () => {
     ]);
   });
 });
+
+describe('durations and provider IDs', () => {
+  test('parse Go-style durations', async () => {
+    const { parseDuration } = await import('./duration.js');
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('250ms')).toBe(250);
+    expect(parseDuration('1.5s')).toBe(1500);
+    expect(() => parseDuration('5 minutes')).toThrow('not a duration');
+  });
+
+  test('instance IDs come out of any provider ID format', async () => {
+    const { instanceIdOf } = await import('./node-reconciler.js');
+    expect(instanceIdOf('cn-hangzhou.i-bp1simnode000000001')).toBe('i-bp1simnode000000001');
+    expect(instanceIdOf('alicloud://cn-hangzhou/i-bp1abc')).toBe('i-bp1abc');
+    expect(instanceIdOf('qcloud:///800002/ins-simnode1')).toBe('ins-simnode1');
+    expect(instanceIdOf('aws:///us-east-1a/x')).toBeUndefined();
+  });
+});

@@ -52,17 +52,17 @@ describe('planPool: deficit', () => {
 
   test('at the instance ENI limit the plan is blocked, not wrong', () => {
     const full = [eni('e1', ips(10, 'assigned')), eni('e2', ips(10, 'assigned', 0, 10)), eni('e3', ips(10, 'assigned', 0, 20))];
-    expect(planPool(view({ enis: full, pendingShared: 1 }))).toEqual({ actions: [], unmet: 4, blocked: 'ENILimit' });
+    expect(planPool(view({ enis: full, pendingShared: 1 }))).toEqual({ actions: [], unmet: 4, blocked: ['ENILimit'] });
   });
 
   test('maxIPs reached is a blocker too', () => {
-    expect(planPool(view({ enis: [eni('e1', ips(8, 'assigned'))], targets: targets({ maxIPs: 8 }) }))).toEqual({ actions: [], unmet: 0, blocked: 'MaxIPs' });
+    expect(planPool(view({ enis: [eni('e1', ips(8, 'assigned'))], targets: targets({ maxIPs: 8 }) }))).toEqual({ actions: [], unmet: 0, blocked: ['MaxIPs'] });
   });
 
   test('all subnets exhausted: blocked, with what is unmet', () => {
     const now = 100 * MIN;
     const subnets = markExhausted(markExhausted(view().subnets, 'sn-a', now), 'sn-b', now);
-    expect(planPool(view({ subnets }))).toEqual({ actions: [], unmet: 4, blocked: 'SubnetExhausted' });
+    expect(planPool(view({ subnets }))).toEqual({ actions: [], unmet: 4, blocked: ['SubnetExhausted'] });
     // After the backoff the subnet is tried again (the cloud's count decides).
     expect(pickSubnet(subnets.map((s) => ({ ...s, availableIPs: 5 })), now + 11 * MIN)?.id).toBe('sn-a');
   });

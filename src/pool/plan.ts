@@ -25,8 +25,8 @@ export interface Plan {
   actions: PoolAction[];
   /** Shared IPs wanted beyond what the actions bring. */
   unmet: number;
-  /** Why the targets cannot be reached, if they cannot. */
-  blocked?: Blocker;
+  /** Why the targets cannot be reached, if they cannot (several can hold at once). */
+  blocked: Blocker[];
 }
 
 /** Most IPs one unassign call may carry. */
@@ -36,19 +36,19 @@ export function planPool(view: PoolView): Plan {
   const { limits, targets, now } = view;
   const c = count(view);
   const actions: PoolAction[] = [];
-  let blocked: Blocker | undefined;
+  const blocked = new Set<Blocker>();
   let slots = limits.maxENIs - 1 - view.enis.length;
   let creating = false;
 
   const create = (role: ENIRole, secondaryIPs: number): boolean => {
     if (creating) return false;
     if (slots <= 0) {
-      blocked ??= 'ENILimit';
+      blocked.add('ENILimit');
       return false;
     }
     const subnet = pickSubnet(view.subnets, now);
     if (!subnet) {
-      blocked = 'SubnetExhausted';
+      blocked.add('SubnetExhausted');
       return false;
     }
     // A subnet with fewer free IPs than asked still gets used for what it has.
@@ -66,7 +66,7 @@ export function planPool(view: PoolView): Plan {
   const headroom = targets.maxIPs - c.total;
   if (need > headroom) {
     need = Math.max(headroom, 0);
-    if (need === 0) blocked = 'MaxIPs';
+    if (need === 0) blocked.add('MaxIPs');
   }
   const fillable = view.enis
     .filter((e) => e.role === 'shared' && e.ready && room(e, limits.ipsPerENI) > 0)
@@ -95,7 +95,7 @@ export function planPool(view: PoolView): Plan {
     if (create('shared', secondaries)) need -= fromPrimary + secondaries;
   }
   need = Math.max(0, need - roomLeft);
-  if (need > 0 && starved) blocked ??= 'SubnetExhausted';
+  if (need > 0 && starved) blocked.add('SubnetExhausted');
 
   // 3. Spare exclusive ENIs.
   if (c.spareExclusive < targets.warmENIs && view.pendingExclusive <= c.spareExclusive) create('exclusive', 0);
@@ -106,7 +106,7 @@ export function planPool(view: PoolView): Plan {
   if (!wanted && need === 0) actions.push(...reclaimShared(view, c.free, c.total));
   if (!actions.some((a) => a.kind === 'createENI' && a.role === 'exclusive')) actions.push(...reclaimExclusive(view, c.spareExclusive));
 
-  return { actions, unmet: Math.max(need, 0), ...(blocked ? { blocked } : {}) };
+  return { actions, unmet: Math.max(need, 0), blocked: [...blocked].sort() };
 }
 
 function reclaimShared(view: PoolView, free: number, total: number): PoolAction[] {

@@ -1,0 +1,110 @@
+// Typed access to our custom resources and to Events, over client-node.
+// Reads that decide a write go to the API server (not a cache) and writes
+// carry the resourceVersion they were based on, so a stale copy never wins.
+import * as k8s from '@kubernetes/client-node';
+import { GROUP, VERSION, type Resource } from '../api/common.js';
+
+export type Plural = 'networkmodes' | 'enipools' | 'nodenetworks';
+
+/** The HTTP status of a failed API call (0 when not an API error). */
+export function statusOf(err: unknown): number {
+  return err instanceof k8s.ApiException ? err.code : 0;
+}
+
+export class CRClient {
+  private readonly api: k8s.CustomObjectsApi;
+
+  constructor(kc: k8s.KubeConfig) {
+    this.api = kc.makeApiClient(k8s.CustomObjectsApi);
+  }
+
+  async get<T extends Resource<string, unknown, unknown>>(plural: Plural, name: string): Promise<T | undefined> {
+    try {
+      return (await this.api.getClusterCustomObject({ group: GROUP, version: VERSION, plural, name })) as T;
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async list<T extends Resource<string, unknown, unknown>>(plural: Plural): Promise<T[]> {
+    const res = (await this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items: T[] };
+    return res.items;
+  }
+
+  async create<T extends Resource<string, unknown, unknown>>(plural: Plural, body: T): Promise<T> {
+    return (await this.api.createClusterCustomObject({ group: GROUP, version: VERSION, plural, body })) as T;
+  }
+
+  /** Replaces spec (and metadata); 409 if `body.metadata.resourceVersion` is stale. */
+  async replace<T extends Resource<string, unknown, unknown>>(plural: Plural, body: T): Promise<T> {
+    return (await this.api.replaceClusterCustomObject({ group: GROUP, version: VERSION, plural, name: body.metadata.name!, body })) as T;
+  }
+
+  /** Replaces status; 409 if `body.metadata.resourceVersion` is stale. */
+  async replaceStatus<T extends Resource<string, unknown, unknown>>(plural: Plural, body: T): Promise<T> {
+    return (await this.api.replaceClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural, name: body.metadata.name!, body })) as T;
+  }
+
+  async delete(plural: Plural, name: string): Promise<void> {
+    try {
+      await this.api.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural, name });
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+  }
+}
+
+export interface ObjectRef {
+  kind: string;
+  apiVersion: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+}
+
+/**
+ * Records Events, once per (object, reason, message) per process, so a
+ * reconcile that repeats itself does not flood the object's Events.
+ */
+export class EventRecorder {
+  private readonly api: k8s.CoreV1Api;
+  private readonly seen = new Set<string>();
+
+  constructor(
+    kc: k8s.KubeConfig,
+    private readonly component: string,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {
+    this.api = kc.makeApiClient(k8s.CoreV1Api);
+  }
+
+  async record(ref: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const key = `${ref.uid ?? ref.name}/${reason}/${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    if (this.seen.size > 50_000) this.seen.clear();
+    const namespace = ref.namespace ?? 'default';
+    const now = new Date();
+    try {
+      await this.api.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { generateName: `${ref.name}.`, namespace },
+          involvedObject: { kind: ref.kind, apiVersion: ref.apiVersion, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}), ...(ref.uid ? { uid: ref.uid } : {}) },
+          type,
+          reason,
+          message: message.slice(0, 1024),
+          source: { component: this.component },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          reportingComponent: this.component,
+        },
+      });
+    } catch (err) {
+      this.seen.delete(key);
+      this.onError(err);
+    }
+  }
+}
