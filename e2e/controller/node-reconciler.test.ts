@@ -106,6 +106,10 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  // Leave nothing a later test's controller would try to reconcile.
+  await admin.delete('networkmodes', 'nr').catch(() => undefined);
+  for (const n of ['nr-1', 'nr-2', 'nr-3']) await core().deleteNode({ name: n }).catch(() => undefined);
+  await core().deleteNamespace({ name: NS }).catch(() => undefined);
   await sim?.close();
 });
 

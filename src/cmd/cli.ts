@@ -12,6 +12,10 @@ const version = (): string =>
   (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export const COMMANDS: Record<string, Command> = {
+  controller: {
+    summary: 'Run the controller-manager (NetworkModes, warm ENI/IP pools, per-pod plans)',
+    run: async (args) => (await import('../controller/main.js')).runController(args),
+  },
   cloudsim: {
     summary: 'Run the Alibaba + Tencent cloud emulator (--listen HOST:PORT --world FILE)',
     run: async (args) => (await import('../cloudsim/main.js')).runCloudsim(args),

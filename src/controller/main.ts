@@ -1,0 +1,225 @@
+// `eni-operator controller`: informers, work queues, leader election, health
+// and metrics around the NodeReconciler and NetworkModeReconciler.
+import * as k8s from '@kubernetes/client-node';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { DEFAULT_NAMESPACE } from '../api/rbac.js';
+import type { ENIPool } from '../api/enipool.js';
+import type { NetworkMode } from '../api/networkmode.js';
+import type { NodeNetwork } from '../api/nodenetwork.js';
+import { createLogger, reconcileLogger } from '../log/logger.js';
+import { CloudMetrics } from '../metrics/cloud.js';
+import { ControllerMetrics } from '../metrics/controller.js';
+import { parseDuration } from './duration.js';
+import { CRClient, EventRecorder } from './kube.js';
+import { NetworkModeReconciler } from './networkmode-reconciler.js';
+import { NodeReconciler } from './node-reconciler.js';
+import { Providers } from './providers.js';
+import { HealthServer } from './runtime/health.js';
+import { customInformer, nodeInformer, podInformer } from './runtime/informer.js';
+import { LeaderElector } from './runtime/leader.js';
+import { WorkQueue } from './runtime/workqueue.js';
+
+export const USAGE = `Usage: eni-operator controller [options]
+
+Reconciles NetworkModes, keeps warm ENI/IP pools per node and plans each pod's
+network. Only the leader (a Lease in --namespace) acts.
+
+  --kubeconfig FILE       kubeconfig (default: in-cluster, then $KUBECONFIG)
+  --cluster-id ID         tags every ENI this cluster creates (default "default")
+  --namespace NS          namespace of the leader Lease (default ${DEFAULT_NAMESPACE})
+  --identity ID           this replica's name in the Lease (default hostname-random)
+  --listen HOST:PORT      /healthz, /readyz, /metrics (default 0.0.0.0:9090)
+  --workers N             parallel node reconciles (default 4)
+  --release-grace DUR     release a gone pod's IP without the agent after this (default 5m)
+  --resync DUR            full cloud resync per node at least this often (default 10m)
+  --log-level LEVEL       error | warn | info | debug (default info)
+`;
+
+export async function runController(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        kubeconfig: { type: 'string' },
+        'cluster-id': { type: 'string', default: 'default' },
+        namespace: { type: 'string', default: DEFAULT_NAMESPACE },
+        identity: { type: 'string', default: `${hostname()}-${randomUUID().slice(0, 8)}` },
+        listen: { type: 'string', default: '0.0.0.0:9090' },
+        workers: { type: 'string', default: '4' },
+        'release-grace': { type: 'string', default: '5m' },
+        resync: { type: 'string', default: '10m' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`controller: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const listen = /^(.+):(\d{1,5})$/.exec(values.listen);
+  const workers = Number(values.workers);
+  let releaseGraceMs: number, resyncMs: number;
+  try {
+    releaseGraceMs = parseDuration(values['release-grace']);
+    resyncMs = parseDuration(values.resync);
+    if (!listen) throw new Error(`--listen wants HOST:PORT, got "${values.listen}"`);
+    if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers wants a positive integer, got "${values.workers}"`);
+  } catch (err) {
+    process.stderr.write(`controller: ${(err as Error).message}\n`);
+    return 2;
+  }
+
+  const log = createLogger({ component: 'controller', level: values['log-level'] });
+  const kc = new k8s.KubeConfig();
+  if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
+  else kc.loadFromDefault();
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'eni_operator_controller_' });
+  const metrics = new ControllerMetrics(registry);
+  const providers = new Providers(kc, new CloudMetrics(registry));
+  const cr = new CRClient(kc);
+  const events = new EventRecorder(kc, 'eni-operator-controller', (err) => log.warn('event not recorded', { err: String(err) }));
+  const onError = (what: string) => (err: unknown) => log.warn(`${what} informer error`, { err: String(err) });
+
+  const nodes = nodeInformer(kc, { onError: onError('node') });
+  const pods = podInformer(kc, { fieldSelector: 'spec.nodeName!=', onError: onError('pod') });
+  const modes = customInformer<NetworkMode>(kc, 'networkmodes', { onError: onError('networkmode') });
+  const plans = customInformer<NodeNetwork>(kc, 'nodenetworks', { onError: onError('nodenetwork') });
+  const pools = customInformer<ENIPool>(kc, 'enipools', { onError: onError('enipool') });
+
+  const podsByNode = new Map<string, Map<string, k8s.V1Pod>>();
+  const nodeReconciler = new NodeReconciler({
+    cr,
+    events,
+    nodes: { get: (n) => nodes.get(n) },
+    pods: { onNode: (n) => [...(podsByNode.get(n)?.values() ?? [])] },
+    modes: { list: () => modes.list() },
+    cloudFor: (m) => providers.forMode(m),
+    clusterID: values['cluster-id'],
+    releaseGraceMs,
+    resyncMs,
+    now: () => Date.now(),
+    log,
+    observe: { allocated: (s) => metrics.allocation.observe(s), released: (s) => metrics.release.observe(s) },
+  });
+  const modeReconciler = new NetworkModeReconciler({
+    cr,
+    modes: { get: (n) => modes.get(n), list: () => modes.list() },
+    nodes: { list: () => nodes.list() },
+    pools: { list: () => pools.list() },
+    cloudFor: (m) => providers.forMode(m),
+    now: () => Date.now(),
+  });
+
+  const nodeQueue = new WorkQueue<string>({ name: 'nodes', registry, onError: (key, err) => log.warn('node reconcile failed; retrying', { key, err: String(err) }) });
+  const modeQueue = new WorkQueue<string>({ name: 'networkmodes', registry, onError: (key, err) => log.warn('networkmode reconcile failed; retrying', { key, err: String(err) }) });
+  const allNodes = () => {
+    for (const n of nodes.list()) nodeQueue.add(n.metadata!.name!);
+  };
+  const allModes = () => {
+    for (const m of modes.list()) modeQueue.add(m.metadata.name!);
+  };
+
+  const trackPod = (pod: k8s.V1Pod, gone: boolean): void => {
+    const node = pod.spec?.nodeName;
+    const uid = pod.metadata?.uid;
+    if (!node || !uid) return;
+    let onNode = podsByNode.get(node);
+    if (!onNode) podsByNode.set(node, (onNode = new Map<string, k8s.V1Pod>()));
+    if (gone) onNode.delete(uid);
+    else {
+      onNode.set(uid, pod);
+      nodeReconciler.podBound(pod, Date.now());
+    }
+    nodeQueue.add(node);
+  };
+  pods.on('add', (p) => trackPod(p, false));
+  pods.on('update', (p) => trackPod(p, false));
+  pods.on('delete', (p) => trackPod(p, true));
+  nodes.on('add', (n) => (nodeQueue.add(n.metadata!.name!), allModes()));
+  nodes.on('update', (n, old) => {
+    nodeQueue.add(n.metadata!.name!);
+    if (JSON.stringify(n.metadata?.labels) !== JSON.stringify(old.metadata?.labels)) allModes();
+  });
+  nodes.on('delete', (n) => (nodeReconciler.forget(n.metadata!.name!), allModes()));
+  const onMode = (m: NetworkMode): void => {
+    modeQueue.add(m.metadata.name!);
+    allModes(); // priorities and selectors of one mode change the others' conflicts
+    allNodes();
+  };
+  // The agent's status (Released attachments) wakes the node's reconcile.
+  const onPlan = (nn: NodeNetwork): void => nodeQueue.add(nn.metadata.name!);
+  const onPool = (p: ENIPool): void => modeQueue.add(p.spec.networkMode);
+  modes.on('add', onMode).on('update', onMode).on('delete', onMode);
+  plans.on('add', onPlan).on('update', onPlan).on('delete', onPlan);
+  pools.on('add', onPool).on('update', onPool).on('delete', onPool);
+
+  let shuttingDown = false;
+  const elector = new LeaderElector({
+    kubeConfig: kc,
+    namespace: values.namespace,
+    name: 'eni-operator-controller',
+    identity: values.identity,
+    registry,
+    onStartedLeading: () => {
+      log.info('leading: starting reconcilers', { identity: values.identity });
+      const timed = (controller: string, fn: (key: string) => Promise<{ requeueAfter?: number }>) => async (key: string) => {
+        const end = metrics.reconcile.startTimer({ controller });
+        const rlog = reconcileLogger(log, { key, reconcileID: randomUUID().slice(0, 8) });
+        try {
+          const result = await fn(key);
+          end({ result: 'ok' });
+          rlog.debug('reconciled', { requeueAfter: result.requeueAfter });
+          return result;
+        } catch (err) {
+          end({ result: 'error' });
+          throw err;
+        }
+      };
+      void nodeQueue.run(workers, timed('node', (k) => nodeReconciler.reconcile(k)));
+      void modeQueue.run(1, timed('networkmode', (k) => modeReconciler.reconcile(k)));
+      allNodes();
+      allModes();
+    },
+    onStoppedLeading: () => {
+      if (shuttingDown) return; // our own release on SIGTERM
+      // Like controller-runtime: a replica that lost the lease exits and restarts clean.
+      log.error('lost leadership; exiting');
+      process.exit(1);
+    },
+    onError: (err) => log.warn('leader election error', { err: String(err) }),
+  });
+
+  const health = new HealthServer({ registry });
+  const informers = [nodes, pods, modes, plans, pools];
+  health.addLivenessCheck('ping', () => true);
+  health.addReadinessCheck('informers-synced', () => informers.every((i) => i.hasSynced()));
+  const address = await health.listen(listen[1]!, Number(listen[2]));
+  log.info('controller starting', { identity: values.identity, health: `${address.host}:${address.port}`, clusterID: values['cluster-id'] });
+
+  for (const i of informers) i.start();
+  await Promise.all(informers.map((i) => i.waitForSync()));
+  elector.start();
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  shuttingDown = true;
+  log.info('shutting down: finishing in-flight reconciles');
+  // In-flight reconciles finish (their cloud calls settle or stay recoverable by tag), then the lease goes.
+  await Promise.all([nodeQueue.shutdown(), modeQueue.shutdown()]);
+  await elector.release();
+  await Promise.all(informers.map((i) => i.stop()));
+  await health.close();
+  return 0;
+}

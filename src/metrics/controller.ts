@@ -1,0 +1,37 @@
+// The controller's own metrics (the cloud layer's are in cloud.ts).
+import { Gauge, Histogram, type Registry } from 'prom-client';
+
+export class ControllerMetrics {
+  readonly ips: Gauge<'node' | 'state'>;
+  readonly enis: Gauge<'node' | 'role'>;
+  readonly podsWaiting: Gauge<'node'>;
+  readonly allocation: Histogram;
+  readonly release: Histogram;
+  readonly reconcile: Histogram<'controller' | 'result'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.ips = new Gauge({ name: 'eni_operator_pool_ips', help: 'IPs per node by state (free, assigned, cooldown).', labelNames: ['node', 'state'], registers });
+    this.enis = new Gauge({ name: 'eni_operator_pool_enis', help: 'ENIs per node by role (shared, exclusive).', labelNames: ['node', 'role'], registers });
+    this.podsWaiting = new Gauge({ name: 'eni_operator_pods_waiting', help: 'Bound pods on the node still without an address.', labelNames: ['node'], registers });
+    this.allocation = new Histogram({
+      name: 'eni_operator_allocation_latency_seconds',
+      help: 'From seeing a pod bound to its address being in the NodeNetwork plan.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.release = new Histogram({
+      name: 'eni_operator_release_latency_seconds',
+      help: 'From a pod being gone to its address entering cooldown.',
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.reconcile = new Histogram({
+      name: 'eni_operator_reconcile_duration_seconds',
+      help: 'Reconcile duration by controller and result.',
+      labelNames: ['controller', 'result'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+      registers,
+    });
+  }
+}
