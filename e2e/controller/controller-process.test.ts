@@ -32,7 +32,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 
 async function startReplica(identity: string): Promise<(typeof replicas)[number]> {
   const proc = spawn(process.execPath, [repoPath('dist/src/cmd/eni-operator.js'), 'controller', '--kubeconfig', controlPlane().kubeconfigs.controller, '--cluster-id', 'proc', '--listen', '127.0.0.1:0', '--release-grace', '2s', '--identity', identity, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: proc.stdout! });
+  const lines = createInterface({ input: proc.stdout });
   // Its log, for reading after a failure.
   const log = createWriteStream(join(tmpdir(), `eni-controller-${identity}.log`));
   lines.on('line', (l) => log.write(l + '\n'));
