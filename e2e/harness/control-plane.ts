@@ -188,6 +188,18 @@ export class ControlPlane {
     await this.kubectl(['apply', '--server-side', '-k', repoPath('crds')]);
     const crds = RESOURCES.map((r) => `crd/${r.plural}.${GROUP}`);
     await this.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds]);
+    // Established is not yet servable: the API server answers 429 "storage is
+    // (re)initializing" for a moment. Ready means every resource lists.
+    for (const r of RESOURCES) {
+      for (const until = Date.now() + 30_000; ; await new Promise((res) => setTimeout(res, 100))) {
+        try {
+          await this.kubectl(['get', r.plural, '-o', 'name']);
+          break;
+        } catch (err) {
+          if (Date.now() > until) throw err;
+        }
+      }
+    }
   }
 
   async stop(): Promise<void> {

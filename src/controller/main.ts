@@ -13,6 +13,7 @@ import { createLogger, reconcileLogger } from '../log/logger.js';
 import { CloudMetrics } from '../metrics/cloud.js';
 import { ControllerMetrics } from '../metrics/controller.js';
 import { parseDuration } from './duration.js';
+import { GarbageCollector } from './gc.js';
 import { CRClient, EventRecorder } from './kube.js';
 import { NetworkModeReconciler } from './networkmode-reconciler.js';
 import { NodeReconciler } from './node-reconciler.js';
@@ -35,6 +36,8 @@ network. Only the leader (a Lease in --namespace) acts.
   --workers N             parallel node reconciles (default 4)
   --release-grace DUR     release a gone pod's IP without the agent after this (default 5m)
   --resync DUR            full cloud resync per node at least this often (default 10m)
+  --gc-interval DUR       sweep for orphaned ENIs this often (default 1m)
+  --gc-grace DUR          delete an orphaned ENI of this cluster after this long (default 5m)
   --log-level LEVEL       error | warn | info | debug (default info)
 `;
 
@@ -52,6 +55,8 @@ export async function runController(args: string[]): Promise<number> {
         workers: { type: 'string', default: '4' },
         'release-grace': { type: 'string', default: '5m' },
         resync: { type: 'string', default: '10m' },
+        'gc-interval': { type: 'string', default: '1m' },
+        'gc-grace': { type: 'string', default: '5m' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -66,10 +71,12 @@ export async function runController(args: string[]): Promise<number> {
   }
   const listen = /^(.+):(\d{1,5})$/.exec(values.listen);
   const workers = Number(values.workers);
-  let releaseGraceMs: number, resyncMs: number;
+  let releaseGraceMs: number, resyncMs: number, gcIntervalMs: number, gcGraceMs: number;
   try {
     releaseGraceMs = parseDuration(values['release-grace']);
     resyncMs = parseDuration(values.resync);
+    gcIntervalMs = parseDuration(values['gc-interval']);
+    gcGraceMs = parseDuration(values['gc-grace']);
     if (!listen) throw new Error(`--listen wants HOST:PORT, got "${values.listen}"`);
     if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers wants a positive integer, got "${values.workers}"`);
   } catch (err) {
@@ -120,6 +127,18 @@ export async function runController(args: string[]): Promise<number> {
     now: () => Date.now(),
   });
 
+  const gc = new GarbageCollector({
+    cr,
+    nodes: { get: (n) => nodes.get(n) },
+    pools: { list: () => pools.list() },
+    modes: { list: () => modes.list() },
+    cloudFor: (m) => providers.forMode(m),
+    clusterID: values['cluster-id'],
+    graceMs: gcGraceMs,
+    now: () => Date.now(),
+    log,
+  });
+  const gcQueue = new WorkQueue<string>({ name: 'gc', registry, onError: (_key, err) => log.warn('garbage collection failed; retrying', { err: String(err) }) });
   const nodeQueue = new WorkQueue<string>({ name: 'nodes', registry, onError: (key, err) => log.warn('node reconcile failed; retrying', { key, err: String(err) }) });
   const modeQueue = new WorkQueue<string>({ name: 'networkmodes', registry, onError: (key, err) => log.warn('networkmode reconcile failed; retrying', { key, err: String(err) }) });
   const allNodes = () => {
@@ -150,7 +169,11 @@ export async function runController(args: string[]): Promise<number> {
     nodeQueue.add(n.metadata!.name!);
     if (JSON.stringify(n.metadata?.labels) !== JSON.stringify(old.metadata?.labels)) allModes();
   });
-  nodes.on('delete', (n) => (nodeReconciler.forget(n.metadata!.name!), allModes()));
+  nodes.on('delete', (n) => {
+    nodeReconciler.forget(n.metadata!.name!);
+    allModes();
+    gcQueue.add('gc'); // its ENIs go back to the cloud
+  });
   const onMode = (m: NetworkMode): void => {
     modeQueue.add(m.metadata.name!);
     allModes(); // priorities and selectors of one mode change the others' conflicts
@@ -187,6 +210,12 @@ export async function runController(args: string[]): Promise<number> {
       };
       void nodeQueue.run(workers, timed('node', (k) => nodeReconciler.reconcile(k)));
       void modeQueue.run(1, timed('networkmode', (k) => modeReconciler.reconcile(k)));
+      void gcQueue.run(1, timed('gc', async () => {
+        const report = await gc.run();
+        if (report.deletedENIs.length || report.deletedPools.length) log.info('garbage collected', { ...report });
+        return { requeueAfter: gcIntervalMs };
+      }));
+      gcQueue.add('gc');
       allNodes();
       allModes();
     },
@@ -217,7 +246,7 @@ export async function runController(args: string[]): Promise<number> {
   shuttingDown = true;
   log.info('shutting down: finishing in-flight reconciles');
   // In-flight reconciles finish (their cloud calls settle or stay recoverable by tag), then the lease goes.
-  await Promise.all([nodeQueue.shutdown(), modeQueue.shutdown()]);
+  await Promise.all([nodeQueue.shutdown(), modeQueue.shutdown(), gcQueue.shutdown()]);
   await elector.release();
   await Promise.all(informers.map((i) => i.stop()));
   await health.close();
