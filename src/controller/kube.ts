@@ -41,6 +41,20 @@ export class CRClient {
     return (await this.api.replaceClusterCustomObject({ group: GROUP, version: VERSION, plural, name: body.metadata.name!, body })) as T;
   }
 
+  /**
+   * JSON merge patch of spec, for objects whose spec only this controller
+   * writes: no resourceVersion precondition, so the agent's status writes do
+   * not make it conflict.
+   */
+  async patchSpec<T extends Resource<string, unknown, unknown>>(plural: Plural, name: string, spec: T['spec']): Promise<T> {
+    return (await this.api.patchClusterCustomObject({ group: GROUP, version: VERSION, plural, name, body: { spec } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))) as T;
+  }
+
+  /** JSON merge patch of status, for objects whose status only this controller writes. */
+  async patchStatus<T extends Resource<string, unknown, unknown>>(plural: Plural, name: string, status: T['status']): Promise<T> {
+    return (await this.api.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural, name, body: { status } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))) as T;
+  }
+
   /** Replaces status; 409 if `body.metadata.resourceVersion` is stale. */
   async replaceStatus<T extends Resource<string, unknown, unknown>>(plural: Plural, body: T): Promise<T> {
     return (await this.api.replaceClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural, name: body.metadata.name!, body })) as T;

@@ -38,6 +38,9 @@ network. Only the leader (a Lease in --namespace) acts.
   --resync DUR            full cloud resync per node at least this often (default 10m)
   --gc-interval DUR       sweep for orphaned ENIs this often (default 1m)
   --gc-grace DUR          delete an orphaned ENI of this cluster after this long (default 5m)
+  --lease-duration DUR    leader Lease validity without renewal (default 10s)
+  --renew-deadline DUR    a leader that cannot renew for this long steps down (default 8s)
+  --retry-period DUR      between leader election attempts (default 2s)
   --log-level LEVEL       error | warn | info | debug (default info)
 `;
 
@@ -57,6 +60,9 @@ export async function runController(args: string[]): Promise<number> {
         resync: { type: 'string', default: '10m' },
         'gc-interval': { type: 'string', default: '1m' },
         'gc-grace': { type: 'string', default: '5m' },
+        'lease-duration': { type: 'string', default: '10s' },
+        'renew-deadline': { type: 'string', default: '8s' },
+        'retry-period': { type: 'string', default: '2s' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -71,8 +77,10 @@ export async function runController(args: string[]): Promise<number> {
   }
   const listen = /^(.+):(\d{1,5})$/.exec(values.listen);
   const workers = Number(values.workers);
-  let releaseGraceMs: number, resyncMs: number, gcIntervalMs: number, gcGraceMs: number;
+  let releaseGraceMs: number, resyncMs: number, gcIntervalMs: number, gcGraceMs: number, lease: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   try {
+    lease = { leaseDurationMs: parseDuration(values['lease-duration']), renewDeadlineMs: parseDuration(values['renew-deadline']), retryPeriodMs: parseDuration(values['retry-period']) };
+    if (!(lease.retryPeriodMs < lease.renewDeadlineMs && lease.renewDeadlineMs < lease.leaseDurationMs)) throw new Error('want --retry-period < --renew-deadline < --lease-duration');
     releaseGraceMs = parseDuration(values['release-grace']);
     resyncMs = parseDuration(values.resync);
     gcIntervalMs = parseDuration(values['gc-interval']);
@@ -192,6 +200,7 @@ export async function runController(args: string[]): Promise<number> {
     namespace: values.namespace,
     name: 'eni-operator-controller',
     identity: values.identity,
+    ...lease,
     registry,
     onStartedLeading: () => {
       log.info('leading: starting reconcilers', { identity: values.identity });

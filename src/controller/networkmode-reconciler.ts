@@ -64,7 +64,8 @@ export class NetworkModeReconciler {
       totals,
       conditions: this.stamp(mode.status?.conditions ?? [], [ready, credentials, conflict], mode.metadata.generation ?? 0),
     };
-    if (JSON.stringify(status) !== JSON.stringify(mode.status)) await this.d.cr.replaceStatus<NetworkMode>('networkmodes', { ...mode, status });
+    // Only this controller writes NetworkMode status: a merge patch, not a replace of a cached copy.
+    if (JSON.stringify(status) !== JSON.stringify(mode.status)) await this.d.cr.patchStatus<NetworkMode>('networkmodes', name, status);
     return { requeueAfter: credentials.status === 'True' ? 60_000 : 15_000 };
   }
 

@@ -307,7 +307,7 @@ export class NodeReconciler {
   private async writePlan(nn: NodeNetwork, enis: NodeENI[], mode: NetworkMode): Promise<NodeNetwork> {
     const spec = { datapath: mode.spec.datapath, ebpf: { ...mode.spec.ebpf }, attachments: attachmentsFor(enis, mode.spec.datapath) };
     if (JSON.stringify(spec) === JSON.stringify({ datapath: nn.spec.datapath, ebpf: nn.spec.ebpf, attachments: nn.spec.attachments ?? [] })) return nn;
-    return this.d.cr.replace<NodeNetwork>('nodenetworks', { ...nn, spec });
+    return this.d.cr.patchSpec<NodeNetwork>('nodenetworks', nn.metadata.name!, spec);
   }
 
   private async execute(action: PoolAction, ctx: { cloud: CloudProvider; mode: NetworkMode; nodeName: string; instanceId: string; enis: NodeENI[]; mem: NodeMemory; save: () => Promise<void> }): Promise<void> {
