@@ -63,6 +63,7 @@ demo: tools build ## One shot: sandbox up, samples applied, state shown, sandbox
 bench: tools build ## Benchmarks; tables on stdout, JSON under bench/results/
 	@$(NODE) dist/e2e/bench/control-plane-start.js
 	@$(NODE) dist/e2e/bench/cloud-throughput.js
+	@$(NODE) dist/e2e/bench/controller-allocation.js
 
 clean: ## Remove build output and the sandbox (keeps the tool cache)
 	@$(MAKE) --no-print-directory sandbox-down

@@ -22,8 +22,8 @@
 // run budget; churn is shortened to fit, default 230).
 import * as k8s from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { API_VERSION, GROUP, VERSION } from '../../src/api/common.js';
@@ -62,6 +62,30 @@ const elapsed = () => performance.now() - began;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 const say = (msg: string) => console.error(`[${(elapsed() / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+
+/**
+ * What else loads this machine: the load average, and kube-apiservers and
+ * eni-operator controllers that are not this benchmark's (other test runs).
+ */
+const ownPids = new Set<number>();
+function contention(): { loadavg1m: number; foreignAPIServers: number; foreignControllers: number } {
+  let foreignAPIServers = 0;
+  let foreignControllers = 0;
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || ownPids.has(pid)) continue;
+    let cmd: string[];
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (cmd[0]?.endsWith('/kube-apiserver')) foreignAPIServers++;
+    if (cmd.some((a) => a.endsWith('eni-operator.js')) && cmd.includes('controller')) foreignControllers++;
+  }
+  return { loadavg1m: round(loadavg()[0]!, 2), foreignAPIServers, foreignControllers };
+}
+const contentionAt: Record<string, ReturnType<typeof contention>> = {};
 
 // ---------------------------------------------------------------- cloud stats
 
@@ -160,6 +184,9 @@ const logFile = join(tmpdir(), `eni-bench-controller-${process.pid}.log`);
 say(`control plane in ${cpDir}; controller log ${logFile}`);
 const cp = await ControlPlane.start({ dir: cpDir, id: `bench-alloc-${process.pid}`, removeDir: true });
 
+// The harness's pids (setpriv execs etcd and kube-apiserver in the same pid).
+for (const pid of cp.info.pids) ownPids.add(pid);
+contentionAt.start = contention();
 const spec = loadWorldSpec(repoPath(WORLD));
 spec.delays = { ...FAST_DELAYS };
 const simErrors: unknown[] = [];
@@ -201,7 +228,11 @@ async function teardown(): Promise<void> {
     const proc = controller;
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');
-    if ((await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)])) === false) {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000)));
+    const stopped = await Promise.race([exited.then(() => true), timedOut]);
+    clearTimeout(timer);
+    if (!stopped) {
       say('controller did not exit 15 s after SIGTERM; killing it');
       proc.kill('SIGKILL');
       await exited;
@@ -253,6 +284,7 @@ try {
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   controller = proc;
+  if (proc.pid) ownPids.add(proc.pid);
   proc.once('exit', (code, signal) => (controllerExited = `exit code ${code} signal ${signal}`));
   proc.stderr.on('data', (b: Buffer) => log.write(b));
   const lines = createInterface({ input: proc.stdout });
@@ -280,6 +312,8 @@ try {
       nodeReconcileErrors: total(/^eni_operator_reconcile_duration_seconds_count\{[^}]*controller="node"[^}]*result="error"[^}]*\} (\S+)$/gm),
       retries: total(/^eni_operator_workqueue_retries_total\{[^}]*\} (\S+)$/gm),
       heapUsedMiB: round(total(/^eni_operator_controller_nodejs_heap_size_used_bytes (\S+)$/gm) / 2 ** 20),
+      heapTotalMiB: round(total(/^eni_operator_controller_nodejs_heap_size_total_bytes (\S+)$/gm) / 2 ** 20),
+      externalMiB: round(total(/^eni_operator_controller_nodejs_external_memory_bytes (\S+)$/gm) / 2 ** 20),
     };
   };
   type Scrape = Awaited<ReturnType<typeof scrape>>;
@@ -292,6 +326,8 @@ try {
     meanNodeReconcileMs: b.nodeReconcileCount > a.nodeReconcileCount ? round(((b.nodeReconcileSum - a.nodeReconcileSum) / (b.nodeReconcileCount - a.nodeReconcileCount)) * 1000) : null,
     workqueueRetries: b.retries - a.retries,
     heapUsedMiBAtEnd: b.heapUsedMiB,
+    heapTotalMiBAtEnd: b.heapTotalMiB,
+    externalMiBAtEnd: b.externalMiB,
   });
   const memory = () => {
     const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
@@ -319,6 +355,7 @@ try {
   const warmupMs = round(performance.now() - warmStart, 0);
   const warmupCalls = diff(calls(), {});
   memoryAt.afterWarmup = memory();
+  contentionAt.afterWarmup = contention();
   say(`controller ${proc.pid} up; 21 pools warm in ${warmupMs} ms with ${warmupCalls.total} cloud calls`);
 
   const createPod = async (phase: string, name: string, node: string): Promise<void> => {
@@ -345,11 +382,21 @@ try {
   const aCallsAfter = diff(calls(), aCalls0);
   const aMetrics1 = await scrape();
   const aLat = latencies('burst');
+  // How the burst reached the plan: in how many NodeNetwork updates, and when the first and last pod got there.
+  const aPods = [...pods.values()].filter((t) => t.phase === 'burst');
+  const aTimeline = {
+    lastCreateReturnedMs: round(Math.max(...aPods.map((t) => t.created ?? NaN)) - aStart),
+    firstPlannedMs: round(Math.min(...aPods.map((t) => t.seen ?? Infinity)) - aStart),
+    lastPlannedMs: round(Math.max(...aPods.map((t) => t.seen ?? -Infinity)) - aStart),
+    planUpdatesCarryingBurstPods: new Set(aPods.map((t) => t.seen)).size,
+    note: 'ms after the first create call was sent',
+  };
   say(`(a) burst: ${BURST_PODS - aMissing}/${BURST_PODS} planned in ${round(aDurationMs, 0)} ms, ${aCalls.total} cloud calls`);
 
   // ------------------------------------------------------------ (b) cold start, in waves
   alive();
   memoryAt.afterBurst = memory();
+  contentionAt.afterBurst = contention();
   phaseNow = 'cold';
   const bMetrics0 = await scrape();
   const bCalls0 = calls();
@@ -420,6 +467,7 @@ try {
 
   const fifo = [...pods.entries()].filter(([, t]) => t.phase === 'cold' && t.seen !== undefined).map(([k]) => k);
   memoryAt.afterColdStart = memory();
+  contentionAt.afterColdStart = contention();
   phaseNow = 'churn';
   const cMetrics0 = await scrape();
   const cCalls0 = calls();
@@ -472,6 +520,18 @@ try {
   const cCallsSecondHalf = diff(cCallsEnd, cCallsHalf ?? cCalls0);
   const cMetrics1 = await scrape();
   const cLat = latencies('churn');
+  // bind -> planned of churn pods by the 10 s window they were created in: does the controller keep up?
+  const windows: { fromS: number; pods: number; p50: number | null; p99: number | null }[] = [];
+  for (let from = 0; from < churnSeconds; from += 10) {
+    const v: number[] = [];
+    for (const t of pods.values()) {
+      if (t.phase !== 'churn' || t.created === undefined || t.seen === undefined) continue;
+      const at = (t.sent - cStart) / 1000;
+      if (at >= from && at < from + 10) v.push(round(t.seen - t.created));
+    }
+    const sm = v.length ? summarize(v) : undefined;
+    windows.push({ fromS: from, pods: v.length, p50: sm?.median ?? null, p99: sm?.p99 ?? null });
+  }
   const releaseMs: number[] = [];
   let stillPlanned = 0;
   for (const t of pods.values()) {
@@ -484,6 +544,7 @@ try {
   // ------------------------------------------------------------ (d) peak RSS
   alive();
   memoryAt.afterChurn = memory();
+  contentionAt.afterChurn = contention();
   const rss = { peakMiB: memoryAt.afterChurn.peakMiB, endMiB: memoryAt.afterChurn.rssMiB, heapUsedMiBAtEnd: cMetrics1.heapUsedMiB, at: memoryAt };
   const poolCounts = Object.fromEntries(
     [BURST_NODE, ...Array.from({ length: NODES }, (_, i) => nodeName(i))].map((n) => [n, pools.get(n)?.status?.counts ?? null]),
@@ -519,6 +580,7 @@ try {
       node: BURST_NODE,
       createAllMs: round(aCreatedMs, 0),
       firstCreateToLastPlannedMs: round(aDurationMs, 0),
+      timeline: aTimeline,
       unplanned: aMissing,
       bindToPlanned: sum(aLat.fromCreateReturned),
       bindToPlannedFromCreateSent: sum(aLat.fromCreateSent),
@@ -553,6 +615,7 @@ try {
       skippedTicks: skipped,
       unplanned: cMissing,
       bindToPlanned: sum(cLat.fromCreateReturned),
+      bindToPlannedBy10sWindow: windows,
       releaseToUnplanned: sum(releaseMs),
       releaseNote: 'delete returned -> attachment gone from NodeNetwork spec (the agent reports Released right after the delete)',
       stillPlannedAfterDrain: stillPlanned,
@@ -566,6 +629,7 @@ try {
       controllerMetrics: controllerView(cMetrics0, cMetrics1),
     },
     controllerRSS: rss,
+    machineLoad: { note: 'load average and other kube-apiservers / controllers (other test runs) seen on the machine at each point', at: contentionAt },
     poolCountsAtEnd: poolCounts,
     controllerLog: { file: logFile, lines: logLines.length, warnOrError: problems.length, firstProblems: problems.slice(0, 10) },
     informerErrors: informerErrors.slice(0, 10),
@@ -594,11 +658,12 @@ try {
   };
   console.log(`assign batching: (b) ${batch('cold')}; (c) ${batch('churn')}`);
   console.log(`(d) controller peak RSS (VmHWM) ${rss.peakMiB} MiB, at end ${rss.endMiB} MiB (heap used ${rss.heapUsedMiBAtEnd} MiB); log: ${logLines.length} lines, ${problems.length} warn/error`);
+  const loads = Object.entries(contentionAt).map(([k, v]) => `${k} ${v.loadavg1m}${v.foreignAPIServers + v.foreignControllers ? ` (+${v.foreignAPIServers} other apiservers, ${v.foreignControllers} other controllers)` : ''}`);
+  console.log(`machine load (1 min avg): ${loads.join('; ')}`);
   if (churnScaled) console.log(`note: churn scaled from ${CHURN_SECONDS_ASKED} s to ${churnSeconds} s to fit the ${BUDGET_MS / 1000} s budget`);
   const unplanned = aMissing + bLat.unplanned + cMissing;
   if (unplanned > 0) console.log(`WARNING: ${unplanned} pods were never planned; see ${logFile}`);
   console.log(`wrote ${out} (total ${round(elapsed() / 1000)} s)`);
-  setTimeout(() => console.error('ACTIVE', JSON.stringify(process.getActiveResourcesInfo())), 1000).unref();
 } catch (err) {
   console.error(`controller-allocation failed: ${err instanceof Error ? err.stack : String(err)}`);
   if (existsSync(logFile)) console.error(`controller log (${logFile}), last lines:\n${readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-20).join('\n')}`);
