@@ -93,13 +93,15 @@ test('the controller converges 3 nodes, reports its NetworkMode, plans pods, and
   expect(mode.status?.matchedNodes).toBe(3);
   expect(mode.status?.conditions?.find((c) => c.type === 'CredentialsValid')).toMatchObject({ status: 'True', reason: 'Verified' });
 
-  const names = Array.from({ length: 24 }, (_, i) => `p-${i}`);
-  await Promise.all(names.map((n, i) => core().createNamespacedPod({ namespace: NS, body: { metadata: { name: n }, spec: { nodeName: `proc-${(i % 3) + 1}`, containers: [{ name: 'c', image: 'example.invalid/x' }] } } })));
-  const all = await eventually('24 attachments', async () => {
+  // A burst of 100 bound pods: 80 on the big node, 20 on another.
+  const names = Array.from({ length: 100 }, (_, i) => `p-${i}`);
+  await Promise.all(names.map((n, i) => core().createNamespacedPod({ namespace: NS, body: { metadata: { name: n }, spec: { nodeName: i < 80 ? 'proc-3' : 'proc-1', containers: [{ name: 'c', image: 'example.invalid/x' }] } } })));
+  const all = await eventually('100 attachments', async () => {
     const list = (await Promise.all(['proc-1', 'proc-2', 'proc-3'].map(planOf))).flatMap((p) => p.spec.attachments ?? []);
-    return list.length === 24 ? list : undefined;
-  });
-  expect(new Set(all.map((x) => x.ip)).size).toBe(24);
+    return list.length === 100 ? list : undefined;
+  }, 60_000);
+  expect(new Set(all.map((x) => x.ip)).size).toBe(100);
+  expect(new Set(all.map((x) => x.podUID)).size).toBe(100);
 
   const metrics = await (await fetch(`http://${a.health}/metrics`)).text();
   expect(metrics).toMatch(/eni_operator_allocation_latency_seconds_count \d+/);
@@ -117,8 +119,20 @@ test('the controller converges 3 nodes, reports its NetworkMode, plans pods, and
   await eventually('the standby plans the new pod', async () => ((await planOf('proc-2')).spec.attachments ?? []).some((x) => x.name === 'after-failover') || undefined, 30_000);
   expect(Date.now() - killedAt).toBeLessThan(20_000);
 
+  // A rival NetworkMode at the same priority over the same nodes is a Conflict, reported on both.
+  await admin.create<NetworkMode>('networkmodes', { ...(await admin.get<NetworkMode>('networkmodes', 'proc')), metadata: { name: 'proc-rival' }, status: undefined });
+  const conflicted = await eventually('Conflict on proc', async () => {
+    const m = await admin.get<NetworkMode>('networkmodes', 'proc');
+    return m.status?.conditions?.find((c) => c.type === 'Conflict' && c.status === 'True') ? m : undefined;
+  });
+  expect(conflicted.status?.conditions?.find((c) => c.type === 'Conflict')?.message).toContain('proc-rival');
+  expect(conflicted.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Conflict' });
+  expect(conflicted.status?.matchedNodes).toBe(0);
+  await admin.delete('networkmodes', 'proc-rival');
+  await eventually('Ready again', async () => (await admin.get<NetworkMode>('networkmodes', 'proc')).status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True'));
+
   // Graceful stop: in-flight work finishes, the lease is released, exit 0.
   const exited = new Promise<number | null>((resolve) => b.proc.once('exit', resolve));
   b.proc.kill('SIGTERM');
   expect(await exited).toBe(0);
-}, 120_000);
+}, 180_000);
