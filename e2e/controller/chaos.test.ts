@@ -9,12 +9,11 @@ import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { API_VERSION } from '../../src/api/common.js';
 import type { ENIPool } from '../../src/api/enipool.js';
-import type { NetworkMode } from '../../src/api/networkmode.js';
 import type { NodeNetwork } from '../../src/api/nodenetwork.js';
 import { TAGS } from '../../src/controller/cloud-sync.js';
 import { startCloudsim, type Cloudsim } from '../harness/cloudsim.js';
+import { createEmulatedMode, createNodes, createPodNamespace, removeScenario } from '../harness/scenario.js';
 import { Resources, controlPlane, kubeConfig } from '../harness/cluster.js';
 import { repoPath } from '../harness/paths.js';
 
@@ -66,21 +65,9 @@ beforeAll(async () => {
   sim = await startCloudsim();
   const ali = sim.credentials('alibaba');
   await core().createNamespacedSecret({ namespace: 'eni-operator-system', body: { metadata: { name: 'chaos-credentials' }, stringData: { accessKeyId: ali.id, accessKeySecret: ali.secret } } });
-  await core().createNamespace({ body: { metadata: { name: NS } } });
-  await core().createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'default' } } });
-  await admin.create<NetworkMode>('networkmodes', {
-    apiVersion: API_VERSION,
-    kind: 'NetworkMode',
-    metadata: { name: 'chaos' },
-    spec: {
-      nodeSelector: { matchLabels: { 'eni-operator.io/network': 'chaos' } },
-      provider: { type: 'alibaba', region: 'cn-hangzhou', credentialsSecretRef: { name: 'chaos-credentials', namespace: 'eni-operator-system' }, endpoint: sim.host, allowInsecureHTTP: true },
-      subnets: ['vsw-bp1simpodsi000001', 'vsw-bp1simpodsj000001'],
-      securityGroups: ['sg-bp1simpods00000001'],
-      pool: { warmIPs: 3, maxIdleIPs: 6, cooldown: '1s', reclaimAfter: '3s' },
-    },
-  });
-  for (const n of NODES) await core().createNode({ body: { metadata: { name: n.name, labels: { 'eni-operator.io/network': 'chaos' } }, spec: { providerID: `cn-hangzhou.${n.instance}` } } });
+  await createPodNamespace(NS);
+  await createEmulatedMode('chaos', sim.host, { secret: 'chaos-credentials', pool: { warmIPs: 3, maxIdleIPs: 6, cooldown: '1s', reclaimAfter: '3s' } });
+  await createNodes('chaos', NODES);
   const flaky = { errorRate: 0.05, error: 'InternalError' };
   await sim.admin('PUT', 'faults', {
     seed: 42,
@@ -90,8 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of running) p.kill('SIGKILL');
-  await admin.delete('networkmodes', 'chaos').catch(() => undefined);
-  for (const n of NODES) await core().deleteNode({ name: n.name }).catch(() => undefined);
+  await removeScenario('chaos', NODES.map((n) => n.name), NS);
   await sim?.close();
 });
 

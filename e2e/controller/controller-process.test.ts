@@ -6,11 +6,11 @@ import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { API_VERSION } from '../../src/api/common.js';
 import type { ENIPool } from '../../src/api/enipool.js';
 import type { NetworkMode } from '../../src/api/networkmode.js';
 import type { NodeNetwork } from '../../src/api/nodenetwork.js';
 import { startCloudsim, type Cloudsim } from '../harness/cloudsim.js';
+import { createEmulatedMode, createNodes, createPodNamespace, removeScenario } from '../harness/scenario.js';
 import { Resources, controlPlane, kubeConfig } from '../harness/cluster.js';
 import { repoPath } from '../harness/paths.js';
 
@@ -55,29 +55,18 @@ beforeAll(async () => {
   sim = await startCloudsim();
   const ali = sim.credentials('alibaba');
   await core().createNamespacedSecret({ namespace: 'eni-operator-system', body: { metadata: { name: 'proc-credentials' }, stringData: { accessKeyId: ali.id, accessKeySecret: ali.secret } } });
-  await core().createNamespace({ body: { metadata: { name: NS } } });
-  await core().createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'default' } } });
-  await admin.create<NetworkMode>('networkmodes', {
-    apiVersion: API_VERSION,
-    kind: 'NetworkMode',
-    metadata: { name: 'proc' },
-    spec: {
-      nodeSelector: { matchLabels: { 'eni-operator.io/network': 'proc' } },
-      provider: { type: 'alibaba', region: 'cn-hangzhou', credentialsSecretRef: { name: 'proc-credentials', namespace: 'eni-operator-system' }, endpoint: sim.host, allowInsecureHTTP: true },
-      subnets: ['vsw-bp1simpodsi000001', 'vsw-bp1simpodsj000001'],
-      securityGroups: ['sg-bp1simpods00000001'],
-      pool: { warmIPs: 3, maxIdleIPs: 8, cooldown: '1s' },
-    },
-  });
-  for (const [name, inst] of [['proc-1', 'i-bp1simnode000000001'], ['proc-2', 'i-bp1simnode000000003'], ['proc-3', 'i-bp1simnode000000004']]) {
-    await core().createNode({ body: { metadata: { name, labels: { 'eni-operator.io/network': 'proc' } }, spec: { providerID: `cn-hangzhou.${inst}` } } });
-  }
+  await createPodNamespace(NS);
+  await createEmulatedMode('proc', sim.host, { secret: 'proc-credentials', pool: { warmIPs: 3, maxIdleIPs: 8, cooldown: '1s' } });
+  await createNodes('proc', [
+    { name: 'proc-1', instance: 'i-bp1simnode000000001' },
+    { name: 'proc-2', instance: 'i-bp1simnode000000003' },
+    { name: 'proc-3', instance: 'i-bp1simnode000000004' },
+  ]);
 }, 60_000);
 
 afterAll(async () => {
   for (const r of replicas) r.proc.kill('SIGKILL');
-  await admin.delete('networkmodes', 'proc').catch(() => undefined);
-  for (const n of ['proc-1', 'proc-2', 'proc-3']) await core().deleteNode({ name: n }).catch(() => undefined);
+  await removeScenario('proc', ['proc-1', 'proc-2', 'proc-3'], NS);
   await sim?.close();
 });
 

@@ -2,7 +2,6 @@
 // this cluster go after the grace period, untagged ENIs are never touched,
 // and a deleted node's ENIs go back to the cloud.
 import * as k8s from '@kubernetes/client-node';
-import { API_VERSION } from '../../src/api/common.js';
 import type { ENIPool } from '../../src/api/enipool.js';
 import type { NetworkMode } from '../../src/api/networkmode.js';
 import { createProvider } from '../../src/cloud/factory.js';
@@ -12,6 +11,7 @@ import { GarbageCollector } from '../../src/controller/gc.js';
 import { CRClient, EventRecorder } from '../../src/controller/kube.js';
 import { NodeReconciler } from '../../src/controller/node-reconciler.js';
 import { startCloudsim, type Cloudsim } from '../harness/cloudsim.js';
+import { POD_SUBNETS, createEmulatedMode, createNodes, removeScenario } from '../harness/scenario.js';
 import { Resources, kubeConfig } from '../harness/cluster.js';
 
 const admin = new Resources('admin');
@@ -47,24 +47,12 @@ function collector(graceMs: number): GarbageCollector {
 beforeAll(async () => {
   sim = await startCloudsim();
   cloud = await createProvider('alibaba', { region: 'cn-hangzhou', credentials: sim.credentials('alibaba'), endpoint: { host: sim.host, insecure: true }, rateLimit: { qps: 100, burst: 100 }, poll: { initialMs: 20, maxMs: 100, deadlineMs: 10_000 } });
-  await admin.create<NetworkMode>('networkmodes', {
-    apiVersion: API_VERSION,
-    kind: 'NetworkMode',
-    metadata: { name: 'gc' },
-    spec: {
-      nodeSelector: { matchLabels: { 'eni-operator.io/network': 'gc' } },
-      provider: { type: 'alibaba', region: 'cn-hangzhou', credentialsSecretRef: { name: 'x', namespace: 'eni-operator-system' }, endpoint: sim.host, allowInsecureHTTP: true },
-      subnets: ['vsw-bp1simpodsi000001'],
-      securityGroups: ['sg-bp1simpods00000001'],
-      pool: { warmIPs: 3 },
-    },
-  });
-  await core().createNode({ body: { metadata: { name: 'gc-1', labels: { 'eni-operator.io/network': 'gc' } }, spec: { providerID: 'cn-hangzhou.i-bp1simnode000000002' } } });
+  await createEmulatedMode('gc', sim.host, { subnets: [POD_SUBNETS.zoneI], pool: { warmIPs: 3 } });
+  await createNodes('gc', [{ name: 'gc-1', instance: 'i-bp1simnode000000002' }]);
 }, 60_000);
 
 afterAll(async () => {
-  await admin.delete('networkmodes', 'gc').catch(() => undefined);
-  await core().deleteNode({ name: 'gc-1' }).catch(() => undefined);
+  await removeScenario('gc', ['gc-1']);
   await sim?.close();
 });
 

@@ -2,7 +2,6 @@
 // identity, so RBAC is exercised) and the cloud emulator (through the real
 // provider). Stores are filled from the API server before each reconcile.
 import * as k8s from '@kubernetes/client-node';
-import { API_VERSION } from '../../src/api/common.js';
 import type { ENIPool } from '../../src/api/enipool.js';
 import type { NetworkMode } from '../../src/api/networkmode.js';
 import type { NodeNetwork } from '../../src/api/nodenetwork.js';
@@ -12,6 +11,7 @@ import { CRClient, EventRecorder } from '../../src/controller/kube.js';
 import { NodeReconciler } from '../../src/controller/node-reconciler.js';
 import type { SimENI } from '../../src/cloudsim/world.js';
 import { startCloudsim, type Cloudsim } from '../harness/cloudsim.js';
+import { POD_SUBNETS, createEmulatedMode, createNodes, createPodNamespace, removeScenario } from '../harness/scenario.js';
 import { Resources, kubeConfig } from '../harness/cluster.js';
 
 const NS = 'nr-test';
@@ -44,9 +44,6 @@ async function settle(node: string, quietMs = 1000): Promise<void> {
 const pool = (node: string) => admin.get<ENIPool>('enipools', node);
 const plan = (node: string) => admin.get<NodeNetwork>('nodenetworks', node);
 
-function nodeObject(name: string, instance: string, zone: string): k8s.V1Node {
-  return { metadata: { name, labels: { 'eni-operator.io/network': 'nr', 'topology.kubernetes.io/zone': zone } }, spec: { providerID: `cn-hangzhou.${instance}` } };
-}
 
 function pod(name: string, node: string, exclusive = false): k8s.V1Pod {
   return {
@@ -82,34 +79,22 @@ beforeAll(async () => {
     now: () => Date.now(),
     log: { info: () => undefined, warn: () => undefined },
   });
-  await core().createNamespace({ body: { metadata: { name: NS } } });
-  // Pods need their ServiceAccount; no kube-controller-manager here makes it.
-  await core().createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'default' } } });
-  await admin.create<NetworkMode>('networkmodes', {
-    apiVersion: API_VERSION,
-    kind: 'NetworkMode',
-    metadata: { name: 'nr' },
-    spec: {
-      nodeSelector: { matchLabels: { 'eni-operator.io/network': 'nr' } },
-      provider: { type: 'alibaba', region: 'cn-hangzhou', credentialsSecretRef: { name: 'x', namespace: 'eni-operator-system' }, endpoint: sim.host, allowInsecureHTTP: true },
-      subnets: ['vsw-bp1simpodsi000001', 'vsw-bp1simpodsj000001', 'vsw-bp1simsmalli00001'],
-      securityGroups: ['sg-bp1simpods00000001'],
-      exclusive: { enabled: true },
-      pool: { warmIPs: 4, maxIdleIPs: 6, cooldown: '1s', reclaimAfter: '2s' },
-    },
+  await createPodNamespace(NS);
+  await createEmulatedMode('nr', sim.host, {
+    subnets: [POD_SUBNETS.zoneI, POD_SUBNETS.zoneJ, POD_SUBNETS.smallI],
+    exclusive: { enabled: true, warmENIs: 0 },
+    pool: { warmIPs: 4, maxIdleIPs: 6, cooldown: '1s', reclaimAfter: '2s' },
   });
-  for (const [name, inst, zone] of [
-    ['nr-1', 'i-bp1simnode000000001', 'cn-hangzhou-i'],
-    ['nr-2', 'i-bp1simnode000000002', 'cn-hangzhou-i'],
-    ['nr-3', 'i-bp1simnode000000003', 'cn-hangzhou-j'],
-  ] as const) await core().createNode({ body: nodeObject(name, inst, zone) });
+  await createNodes('nr', [
+    { name: 'nr-1', instance: 'i-bp1simnode000000001' },
+    { name: 'nr-2', instance: 'i-bp1simnode000000002' },
+    { name: 'nr-3', instance: 'i-bp1simnode000000003' },
+  ]);
 }, 60_000);
 
 afterAll(async () => {
   // Leave nothing a later test's controller would try to reconcile.
-  await admin.delete('networkmodes', 'nr').catch(() => undefined);
-  for (const n of ['nr-1', 'nr-2', 'nr-3']) await core().deleteNode({ name: n }).catch(() => undefined);
-  await core().deleteNamespace({ name: NS }).catch(() => undefined);
+  await removeScenario('nr', ['nr-1', 'nr-2', 'nr-3'], NS);
   await sim?.close();
 });
 

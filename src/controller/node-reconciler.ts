@@ -199,12 +199,18 @@ export class NodeReconciler {
       }
       await save();
       nn = await this.writePlan(nn, enis, mode);
+      // The plan is written: that is the moment the latency measures, before any Event.
+      const planned = d.now();
       for (const pod of newly) {
-        const held = findPod(enis, pod.metadata!.uid!)!;
         const seen = mem.firstSeen.get(pod.metadata!.uid!);
-        if (seen !== undefined) d.observe?.allocated((d.now() - seen) / 1000);
-        await d.events.record(podRef(pod), 'Normal', 'Allocated', `${held.kind === 'eni' ? 'exclusive ENI' : 'address'} ${held.address} on ${held.eniId}`);
+        if (seen !== undefined) d.observe?.allocated((planned - seen) / 1000);
       }
+      await Promise.all(
+        newly.map((pod) => {
+          const held = findPod(enis, pod.metadata!.uid!)!;
+          return d.events.record(podRef(pod), 'Normal', 'Allocated', `${held.kind === 'eni' ? 'exclusive ENI' : 'address'} ${held.address} on ${held.eniId}`);
+        }),
+      );
 
       plan = planPool({ limits, targets, enis, subnets: mem.subnets?.list ?? [], pendingShared, pendingExclusive, usePrimaryIPs, now: d.now() });
       if (plan.actions.some((a) => a.kind === 'createENI')) {

@@ -35,17 +35,19 @@ function view(v: Partial<PoolView> = {}): PoolView {
 describe('planPool: deficit', () => {
   test.each([
     // name, view, expected actions
-    ['an empty node attaches one ENI in the roomiest subnet, warm IPs at once', view(), [{ kind: 'createENI', role: 'shared', subnetId: 'sn-b', secondaryIPs: 3 }]],
-    ['minIPs above warm wins', view({ targets: targets({ minIPs: 7 }) }), [{ kind: 'createENI', role: 'shared', subnetId: 'sn-b', secondaryIPs: 6 }]],
-    ['pending pods above warm win', view({ pendingShared: 9 }), [{ kind: 'createENI', role: 'shared', subnetId: 'sn-b', secondaryIPs: 8 }]],
+    // Once IPs are wanted, a call asks for a full batch up to maxIdleIPs (8 here): one call, not four.
+    ['an empty node attaches one ENI in the roomiest subnet, a batch of IPs at once', view(), [{ kind: 'createENI', role: 'shared', subnetId: 'sn-b', secondaryIPs: 7 }]],
+    ['minIPs above warm wins', view({ targets: targets({ minIPs: 7, maxIdleIPs: 7 }) }), [{ kind: 'createENI', role: 'shared', subnetId: 'sn-b', secondaryIPs: 6 }]],
+    ['pending pods above warm win', view({ pendingShared: 9 }), [{ kind: 'createENI', role: 'shared', subnetId: 'sn-b', secondaryIPs: 9 }]],
     ['existing ENIs are filled before a new one is made, fullest first', view({ enis: [eni('e1', ips(3, 'assigned')), eni('e2', ips(8, 'assigned', 0, 10))], pendingShared: 5 }), [
       { kind: 'assignIPs', eniId: 'e2', count: 2 },
-      { kind: 'assignIPs', eniId: 'e1', count: 3 },
+      { kind: 'assignIPs', eniId: 'e1', count: 7 },
     ]],
     ['assign calls are capped by batchSize; the rest comes next time, not from a new ENI', view({ enis: [eni('e1', ips(1, 'assigned'))], targets: targets({ warmIPs: 9, maxIdleIPs: 9, batchSize: 5 }) }), [{ kind: 'assignIPs', eniId: 'e1', count: 5 }]],
     ['maxIPs caps the deficit', view({ enis: [eni('e1', ips(6, 'assigned'))], targets: targets({ maxIPs: 8 }) }), [{ kind: 'assignIPs', eniId: 'e1', count: 2 }]],
-    ['without usable primary IPs a new ENI brings one more secondary', view({ usePrimaryIPs: false }), [{ kind: 'createENI', role: 'shared', subnetId: 'sn-b', secondaryIPs: 4 }]],
+    ['without usable primary IPs a new ENI brings one more secondary', view({ usePrimaryIPs: false }), [{ kind: 'createENI', role: 'shared', subnetId: 'sn-b', secondaryIPs: 8 }]],
     ['an ENI still attaching counts its free IPs: no second ENI', view({ enis: [eni('e1', ips(4), { ready: false })] }), []],
+    ['the batch never fills past maxIdleIPs', view({ enis: [eni('e1', ips(7))], targets: targets({ warmIPs: 8, maxIdleIPs: 9 }) }), [{ kind: 'assignIPs', eniId: 'e1', count: 2 }]],
   ] as [string, PoolView, unknown[]][])('%s', (_name, v, expected) => {
     expect(planPool(v).actions).toEqual(expected);
   });

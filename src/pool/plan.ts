@@ -68,6 +68,9 @@ export function planPool(view: PoolView): Plan {
     need = Math.max(headroom, 0);
     if (need === 0) blocked.add('MaxIPs');
   }
+  // A call for ten IPs costs what a call for one does: once IPs are wanted at
+  // all, ask for a full batch, up to what may stay idle without being reclaimed.
+  let fill = need > 0 ? Math.min(Math.max(need, Math.min(targets.batchSize, targets.maxIdleIPs + view.pendingShared - c.free)), Math.max(headroom, 0)) : 0;
   const fillable = view.enis
     .filter((e) => e.role === 'shared' && e.ready && room(e, limits.ipsPerENI) > 0)
     .sort((a, b) => b.ips.length - a.ips.length || (a.id < b.id ? -1 : 1));
@@ -79,19 +82,20 @@ export function planPool(view: PoolView): Plan {
     const fromSubnet = subnetFree.get(eni.subnetId) ?? Infinity;
     const r = Math.min(room(eni, limits.ipsPerENI), fromSubnet);
     if (r === 0) starved = true;
-    const n = Math.min(r, need, targets.batchSize);
+    const n = Math.min(r, fill, targets.batchSize);
     if (n > 0) {
       actions.push({ kind: 'assignIPs', eniId: eni.id, count: n });
       subnetFree.set(eni.subnetId, fromSubnet - n);
     }
-    need -= n;
+    need = Math.max(0, need - n);
+    fill -= n;
     roomLeft += r - n;
   }
   // Existing ENIs with room get the rest on the next reconcile, not a new ENI.
   if (need > 0 && need > roomLeft) {
     // A new ENI brings its primary IP (usable or not) plus secondaries.
     const fromPrimary = view.usePrimaryIPs ? 1 : 0;
-    const secondaries = Math.max(0, Math.min(need - fromPrimary, limits.ipsPerENI - 1, targets.batchSize));
+    const secondaries = Math.max(0, Math.min(Math.max(need, fill) - fromPrimary, limits.ipsPerENI - 1, targets.batchSize));
     if (create('shared', secondaries)) need -= fromPrimary + secondaries;
   }
   need = Math.max(0, need - roomLeft);

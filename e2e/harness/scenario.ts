@@ -1,0 +1,54 @@
+// Building blocks of controller scenarios: a NetworkMode on the emulated
+// Alibaba region, Nodes backed by emulated instances, a namespace pods can use.
+import * as k8s from '@kubernetes/client-node';
+import { API_VERSION } from '../../src/api/common.js';
+import type { NetworkMode, NetworkModeSpec } from '../../src/api/networkmode.js';
+import { Resources, kubeConfig } from './cluster.js';
+
+export const POD_SUBNETS = { zoneI: 'vsw-bp1simpodsi000001', zoneJ: 'vsw-bp1simpodsj000001', smallI: 'vsw-bp1simsmalli00001' } as const;
+export const SECURITY_GROUP = 'sg-bp1simpods00000001';
+export const NETWORK_LABEL = 'eni-operator.io/network';
+
+/**
+ * Creates a NetworkMode named `name` that governs the nodes labelled
+ * `eni-operator.io/network: <name>`, on the emulated Alibaba region at `host`.
+ */
+/** Spec fields to set; nested objects may be partial (the API server defaults the rest). */
+export type SpecInput = { [K in keyof NetworkModeSpec]?: Partial<NetworkModeSpec[K]> } & { secret?: string };
+
+export async function createEmulatedMode(name: string, host: string, spec: SpecInput = {}): Promise<NetworkMode> {
+  const { secret = 'unused', ...rest } = spec;
+  return new Resources('admin').create<NetworkMode>('networkmodes', {
+    apiVersion: API_VERSION,
+    kind: 'NetworkMode',
+    metadata: { name },
+    spec: {
+      nodeSelector: { matchLabels: { [NETWORK_LABEL]: name } },
+      provider: { type: 'alibaba', region: 'cn-hangzhou', credentialsSecretRef: { name: secret, namespace: 'eni-operator-system' }, endpoint: host, allowInsecureHTTP: true },
+      subnets: [POD_SUBNETS.zoneI, POD_SUBNETS.zoneJ],
+      securityGroups: [SECURITY_GROUP],
+      ...rest,
+    } as NetworkModeSpec,
+  });
+}
+
+/** Nodes of `mode`, each backed by an emulated instance (e.g. i-bp1simnode000000001). */
+export async function createNodes(mode: string, nodes: { name: string; instance: string }[]): Promise<void> {
+  const core = kubeConfig('admin').makeApiClient(k8s.CoreV1Api);
+  for (const n of nodes) await core.createNode({ body: { metadata: { name: n.name, labels: { [NETWORK_LABEL]: mode } }, spec: { providerID: `cn-hangzhou.${n.instance}` } } });
+}
+
+/** A namespace with the `default` ServiceAccount pods need (no kube-controller-manager makes it here). */
+export async function createPodNamespace(name: string): Promise<void> {
+  const core = kubeConfig('admin').makeApiClient(k8s.CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name } } });
+  await core.createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: 'default' } } });
+}
+
+/** Removes what the helpers above made; missing objects are fine. */
+export async function removeScenario(mode: string, nodes: string[], namespace?: string): Promise<void> {
+  const core = kubeConfig('admin').makeApiClient(k8s.CoreV1Api);
+  await new Resources('admin').delete('networkmodes', mode).catch(() => undefined);
+  for (const n of nodes) await core.deleteNode({ name: n }).catch(() => undefined);
+  if (namespace) await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+}
