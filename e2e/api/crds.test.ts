@@ -41,6 +41,8 @@ describe('CRDs', () => {
       const stored = await admin.get<NetworkMode>('networkmodes', m.metadata.name);
       expect(stored.spec.provider.type).toBe(m.spec.provider.type);
       expect(stored.spec.pool.batchSize).toBe(10); // defaulted by the API server
+      // The samples name real cloud endpoints: no controller in this run may act on them.
+      await admin.delete('networkmodes', m.metadata.name);
     }
   });
 
@@ -98,8 +100,21 @@ describe('CRDs', () => {
     expect(header(nn)).toEqual(['NAME', 'DATAPATH', 'READY', 'FAILED', 'IPVLAN', 'KERNEL', 'AGE']);
     expect(nn.split('\n')[1]).toMatch(/^node-columns\s+veth\s+4\s+1\s+false\s+6\.1\.0\s+/);
 
-    const nms = await runKubectl(['get', 'nm']);
+    await admin.create<NetworkMode>('networkmodes', {
+      apiVersion: API_VERSION,
+      kind: 'NetworkMode',
+      metadata: { name: 'columns' },
+      spec: {
+        provider: { type: 'tencent', region: 'ap-guangzhou', credentialsSecretRef: { name: 'tc', namespace: 'eni-operator-system' } },
+        subnets: ['subnet-3x5lf5q0'],
+        securityGroups: ['sg-5x5lf5q0'],
+        datapath: 'ipvlan',
+      },
+    });
+    const nms = await runKubectl(['get', 'nm', 'columns']);
     expect(header(nms)).toEqual(['NAME', 'PROVIDER', 'REGION', 'DATAPATH', 'NODES', 'READY', 'AGE']);
+    expect(nms.split('\n')[1]).toMatch(/^columns\s+tencent\s+ap-guangzhou\s+ipvlan\s+/);
+    await admin.delete('networkmodes', 'columns');
     const all = await runKubectl(['get', 'eni-operator']); // the shared category
     expect(all).toContain('enipool.network.eni-operator.io/node-columns');
     await admin.delete('enipools', name);

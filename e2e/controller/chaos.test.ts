@@ -35,7 +35,7 @@ function startReplica(): ChildProcess {
   const identity = `chaos-${++seq}`;
   const proc = spawn(
     process.execPath,
-    [repoPath('dist/src/cmd/eni-operator.js'), 'controller', '--kubeconfig', controlPlane().kubeconfigs.controller, '--cluster-id', CLUSTER, '--listen', '127.0.0.1:0', '--identity', identity,
+    [repoPath('dist/src/cmd/eni-operator.js'), 'controller', '--kubeconfig', controlPlane().kubeconfigs.controller, '--networkmode-selector', `eni-operator.io/scenario=chaos`, '--cluster-id', CLUSTER, '--listen', '127.0.0.1:0', '--identity', identity,
       '--release-grace', '60s', '--gc-interval', '1s', '--gc-grace', '4s', '--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms', '--log-level', 'info'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -31,7 +31,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 }
 
 async function startReplica(identity: string): Promise<(typeof replicas)[number]> {
-  const proc = spawn(process.execPath, [repoPath('dist/src/cmd/eni-operator.js'), 'controller', '--kubeconfig', controlPlane().kubeconfigs.controller, '--cluster-id', 'proc', '--listen', '127.0.0.1:0', '--release-grace', '2s', '--identity', identity, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [repoPath('dist/src/cmd/eni-operator.js'), 'controller', '--kubeconfig', controlPlane().kubeconfigs.controller, '--networkmode-selector', `eni-operator.io/scenario=proc`, '--cluster-id', 'proc', '--listen', '127.0.0.1:0', '--release-grace', '2s', '--identity', identity, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout });
   // Its log, for reading after a failure.
   const log = createWriteStream(join(tmpdir(), `eni-controller-${identity}.log`));
@@ -109,7 +109,7 @@ test('the controller converges 3 nodes, reports its NetworkMode, plans pods, and
   expect(Date.now() - killedAt).toBeLessThan(20_000);
 
   // A rival NetworkMode at the same priority over the same nodes is a Conflict, reported on both.
-  await admin.create<NetworkMode>('networkmodes', { ...(await admin.get<NetworkMode>('networkmodes', 'proc')), metadata: { name: 'proc-rival' }, status: undefined });
+  await admin.create<NetworkMode>('networkmodes', { ...(await admin.get<NetworkMode>('networkmodes', 'proc')), metadata: { name: 'proc-rival', labels: { 'eni-operator.io/scenario': 'proc' } }, status: undefined });
   const conflicted = await eventually('Conflict on proc', async () => {
     const m = await admin.get<NetworkMode>('networkmodes', 'proc');
     return m.status?.conditions?.find((c) => c.type === 'Conflict' && c.status === 'True') ? m : undefined;

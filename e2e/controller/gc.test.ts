@@ -62,7 +62,7 @@ test('orphans of this cluster go after the grace period; untagged and foreign EN
   const foreign = sim.world.createENI(scope, { subnetId: 'vsw-bp1simpodsi000001', securityGroupIds: ['sg-bp1simpods00000001'], tags: eniTags('another-cluster', 'n', 'shared') });
   await refresh();
   const gc = collector(60_000);
-  expect(await gc.run()).toEqual({ deletedENIs: [], deletedPools: [], waiting: 1 }); // seen, not yet deleted
+  expect(await gc.run()).toEqual({ deletedENIs: [], deletedPools: [], waiting: 1, failed: [] }); // seen, not yet deleted
   now += 61_000;
   expect((await gc.run()).deletedENIs).toEqual([orphan.id]);
   const left = sim.world.describeENIs(scope, { ids: [orphan.id, untagged.id, foreign.id] }).map((e) => e.id);

@@ -8,6 +8,8 @@ import { Resources, kubeConfig } from './cluster.js';
 export const POD_SUBNETS = { zoneI: 'vsw-bp1simpodsi000001', zoneJ: 'vsw-bp1simpodsj000001', smallI: 'vsw-bp1simsmalli00001' } as const;
 export const SECURITY_GROUP = 'sg-bp1simpods00000001';
 export const NETWORK_LABEL = 'eni-operator.io/network';
+/** On each scenario's NetworkMode, so a controller under test manages only its own (--networkmode-selector). */
+export const SCENARIO_LABEL = 'eni-operator.io/scenario';
 
 /**
  * Creates a NetworkMode named `name` that governs the nodes labelled
@@ -21,7 +23,7 @@ export async function createEmulatedMode(name: string, host: string, spec: SpecI
   return new Resources('admin').create<NetworkMode>('networkmodes', {
     apiVersion: API_VERSION,
     kind: 'NetworkMode',
-    metadata: { name },
+    metadata: { name, labels: { [SCENARIO_LABEL]: name } },
     spec: {
       nodeSelector: { matchLabels: { [NETWORK_LABEL]: name } },
       provider: { type: 'alibaba', region: 'cn-hangzhou', credentialsSecretRef: { name: secret, namespace: 'eni-operator-system' }, endpoint: host, allowInsecureHTTP: true },

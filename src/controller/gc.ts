@@ -29,6 +29,8 @@ export interface GCReport {
   deletedENIs: string[];
   deletedPools: string[];
   waiting: number;
+  /** NetworkModes whose cloud could not be swept this time. */
+  failed: string[];
 }
 
 /** Providers that reach distinct clouds: one sweep each. */
@@ -43,7 +45,7 @@ export class GarbageCollector {
   constructor(private readonly d: GCDeps) {}
 
   async run(): Promise<GCReport> {
-    const report: GCReport = { deletedENIs: [], deletedPools: [], waiting: 0 };
+    const report: GCReport = { deletedENIs: [], deletedPools: [], waiting: 0, failed: [] };
     const pools = this.d.pools.list();
     const modes = this.d.modes.list();
 
@@ -73,8 +75,17 @@ export class GarbageCollector {
     for (const mode of modes) {
       if (swept.has(cloudKey(mode))) continue;
       swept.add(cloudKey(mode));
+      let tagged;
+      try {
+        tagged = await (await this.d.cloudFor(mode)).listENIs({ tags: { [TAGS.cluster]: this.d.clusterID } });
+      } catch (err) {
+        // One unreachable cloud must not stop the sweep of the others.
+        this.d.log.warn('cannot sweep a cloud for orphaned ENIs', { networkMode: mode.metadata.name, err: String(err) });
+        report.failed.push(mode.metadata.name!);
+        continue;
+      }
       const cloud = await this.d.cloudFor(mode);
-      for (const eni of await cloud.listENIs({ tags: { [TAGS.cluster]: this.d.clusterID } })) {
+      for (const eni of tagged) {
         if (known.has(eni.id) || eni.primary) continue;
         // Attached to a node we govern: that node's sync adopts it.
         if (eni.instanceId && governedInstances.has(eni.instanceId)) continue;

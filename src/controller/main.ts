@@ -30,6 +30,8 @@ network. Only the leader (a Lease in --namespace) acts.
 
   --kubeconfig FILE       kubeconfig (default: in-cluster, then $KUBECONFIG)
   --cluster-id ID         tags every ENI this cluster creates (default "default")
+  --networkmode-selector SEL
+                          manage only NetworkModes matching this label selector (default: all)
   --namespace NS          namespace of the leader Lease (default ${DEFAULT_NAMESPACE})
   --identity ID           this replica's name in the Lease (default hostname-random)
   --listen HOST:PORT      /healthz, /readyz, /metrics (default 0.0.0.0:9090)
@@ -52,6 +54,7 @@ export async function runController(args: string[]): Promise<number> {
       options: {
         kubeconfig: { type: 'string' },
         'cluster-id': { type: 'string', default: 'default' },
+        'networkmode-selector': { type: 'string', default: '' },
         namespace: { type: 'string', default: DEFAULT_NAMESPACE },
         identity: { type: 'string', default: `${hostname()}-${randomUUID().slice(0, 8)}` },
         listen: { type: 'string', default: '0.0.0.0:9090' },
@@ -107,7 +110,7 @@ export async function runController(args: string[]): Promise<number> {
 
   const nodes = nodeInformer(kc, { onError: onError('node') });
   const pods = podInformer(kc, { fieldSelector: 'spec.nodeName!=', onError: onError('pod') });
-  const modes = customInformer<NetworkMode>(kc, 'networkmodes', { onError: onError('networkmode') });
+  const modes = customInformer<NetworkMode>(kc, 'networkmodes', { onError: onError('networkmode'), ...(values['networkmode-selector'] ? { labelSelector: values['networkmode-selector'] } : {}) });
   const plans = customInformer<NodeNetwork>(kc, 'nodenetworks', { onError: onError('nodenetwork') });
   const pools = customInformer<ENIPool>(kc, 'enipools', { onError: onError('enipool') });
 
@@ -218,7 +221,8 @@ export async function runController(args: string[]): Promise<number> {
         }
       };
       void nodeQueue.run(workers, timed('node', (k) => nodeReconciler.reconcile(k)));
-      void modeQueue.run(1, timed('networkmode', (k) => modeReconciler.reconcile(k)));
+      // Several workers: one NetworkMode whose cloud is unreachable must not hold up the others.
+      void modeQueue.run(Math.min(workers, 4), timed('networkmode', (k) => modeReconciler.reconcile(k)));
       void gcQueue.run(1, timed('gc', async () => {
         const report = await gc.run();
         if (report.deletedENIs.length || report.deletedPools.length) log.info('garbage collected', { ...report });
