@@ -302,10 +302,8 @@ export class NodeReconciler {
       if (reported.get(uid) === 'Released' || now - since >= this.d.releaseGraceMs) {
         releasePod(enis, uid, now, targets.cooldownMs);
         mem.goneSince.delete(uid);
-        const first = mem.firstSeen.get(uid);
         mem.firstSeen.delete(uid);
         this.d.observe?.released((now - since) / 1000);
-        if (first === undefined) continue;
       }
     }
   }
