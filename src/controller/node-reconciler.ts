@@ -120,8 +120,7 @@ export class NodeReconciler {
     const targets = targetsOf(mode);
     const usePrimaryIPs = mode.spec.datapath === 'veth';
 
-    const found = await d.cr.get<ENIPool>('enipools', nodeName);
-    const foundNN = await d.cr.get<NodeNetwork>('nodenetworks', nodeName);
+    const [found, foundNN] = await Promise.all([d.cr.get<ENIPool>('enipools', nodeName), d.cr.get<NodeNetwork>('nodenetworks', nodeName)]);
     const onboarded = found && foundNN ? { pool: found, nn: foundNN } : await this.onboard(node, mode, cloud, found, foundNN);
     let pool: ENIPool = onboarded.pool;
     let nn: NodeNetwork = onboarded.nn;
