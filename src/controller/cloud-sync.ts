@@ -46,7 +46,12 @@ export function syncWithCloud(ledger: NodeENI[], cloudENIs: CloudENI[], now: num
     }
     byId.delete(eni.id);
     if (cloud.state !== 'InUse' && cloud.state !== 'Attaching') {
+      // No longer on the instance (an interrupted create or delete, or a hand
+      // on the console): it leaves the ledger, and its pods need new addresses.
       result.detached.push(cloud);
+      if (eni.podUID) result.orphanedPods.push(eni.podUID);
+      for (const ip of eni.ips) if (ip.podUID) result.orphanedPods.push(ip.podUID);
+      continue;
     }
     const cloudIPs = new Set([cloud.primaryIP, ...cloud.secondaryIPs]);
     const kept = eni.ips.filter((ip) => {

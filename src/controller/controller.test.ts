@@ -77,3 +77,34 @@ describe('durations and provider IDs', () => {
     expect(instanceIdOf('aws:///us-east-1a/x')).toBeUndefined();
   });
 });
+
+describe('cloud sync', () => {
+  const cloudENI = (id: string, state: 'InUse' | 'Available', ips: string[], tags: Record<string, string> = {}) => ({
+    id, mac: '00:16:3e:00:00:0' + id.slice(-1), subnetId: 'sn', vpcId: 'vpc', instanceId: state === 'InUse' ? 'i-1' : undefined, deviceIndex: 1, state, primary: false, primaryIP: ips[0]!, secondaryIPs: ips.slice(1), securityGroupIds: [], tags,
+  });
+  const facts = () => ({ cidr: '10.0.0.0/24', gateway: '10.0.0.253' });
+
+  test('adopts what the cloud added, drops what it lost, and reports pods that lost their address', async () => {
+    const { syncWithCloud } = await import('./cloud-sync.js');
+    const ledger: NodeENI[] = [
+      { id: 'eni-1', role: 'shared', subnetId: 'sn', ready: true, ips: [
+        { address: '10.0.0.1', state: 'free', primary: true, since: 0 },
+        { address: '10.0.0.2', state: 'assigned', primary: false, since: 0, podUID: 'p2' },
+        { address: '10.0.0.3', state: 'assigned', primary: false, since: 0, podUID: 'p3' },
+      ] },
+      { id: 'eni-2', role: 'shared', subnetId: 'sn', ready: true, ips: [{ address: '10.0.0.9', state: 'assigned', primary: true, since: 0, podUID: 'p9' }] },
+    ];
+    const cloud = [
+      cloudENI('eni-1', 'InUse', ['10.0.0.1', '10.0.0.2', '10.0.0.4']), // .3 lost, .4 added behind our back
+      cloudENI('eni-2', 'Available', ['10.0.0.9']), // detached by someone
+      cloudENI('eni-5', 'InUse', ['10.0.0.5', '10.0.0.6'], { 'eni-operator.io/role': 'exclusive' }), // created before a crash
+    ];
+    const r = syncWithCloud(ledger, cloud, 100, facts);
+    expect(r.enis.map((e) => e.id)).toEqual(['eni-1', 'eni-5']);
+    expect(r.enis[0]!.ips.map((ip) => [ip.address, ip.state])).toEqual([['10.0.0.1', 'free'], ['10.0.0.2', 'assigned'], ['10.0.0.4', 'free']]);
+    expect(r.enis[1]).toMatchObject({ role: 'exclusive', ready: true, gateway: '10.0.0.253', idleSince: 100 });
+    expect(r.adopted).toEqual(['eni-5']);
+    expect(r.detached.map((e) => e.id)).toEqual(['eni-2']);
+    expect(r.orphanedPods.sort()).toEqual(['p3', 'p9']);
+  });
+});
