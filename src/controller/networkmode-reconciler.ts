@@ -7,6 +7,7 @@ import type { NetworkMode, NetworkModeStatus } from '../api/networkmode.js';
 import { CloudError } from '../cloud/errors.js';
 import type { CloudProvider } from '../cloud/types.js';
 import type { CRClient } from './kube.js';
+import { sameJSON } from '../util/json.js';
 import { governingMode, selectorMatches } from './match.js';
 
 export interface ModeReconcilerDeps {
@@ -65,7 +66,7 @@ export class NetworkModeReconciler {
       conditions: this.stamp(mode.status?.conditions ?? [], [ready, credentials, conflict], mode.metadata.generation ?? 0),
     };
     // Only this controller writes NetworkMode status: a merge patch, not a replace of a cached copy.
-    if (JSON.stringify(status) !== JSON.stringify(mode.status)) await this.d.cr.patchStatus<NetworkMode>('networkmodes', name, status);
+    if (!sameJSON(status, mode.status)) await this.d.cr.patchStatus<NetworkMode>('networkmodes', name, status);
     return { requeueAfter: credentials.status === 'True' ? 60_000 : 15_000 };
   }
 

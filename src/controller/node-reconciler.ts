@@ -28,6 +28,7 @@ import { eniTags, syncWithCloud } from './cloud-sync.js';
 import { fromLedger, statusCounts, toLedger, type NodeENI } from './codec.js';
 import type { CRClient, EventRecorder, ObjectRef } from './kube.js';
 import { governingMode } from './match.js';
+import { sameJSON } from '../util/json.js';
 import { parseDuration } from './duration.js';
 
 export interface NodeReconcilerDeps {
@@ -124,6 +125,11 @@ export class NodeReconciler {
     const onboarded = found && foundNN ? { pool: found, nn: foundNN } : await this.onboard(node, mode, cloud, found, foundNN);
     let pool: ENIPool = onboarded.pool;
     let nn: NodeNetwork = onboarded.nn;
+    // The ENIPool shows the targets in force: keep them in step with the NetworkMode.
+    const shown = { networkMode: mode.metadata.name!, targets: { ...mode.spec.pool, warmENIs: targets.warmENIs }, securityGroups: mode.spec.securityGroups };
+    if (pool.spec.networkMode !== shown.networkMode || !sameJSON(pool.spec.targets, shown.targets) || !sameJSON(pool.spec.securityGroups, shown.securityGroups)) {
+      pool = await d.cr.patchSpec<ENIPool>('enipools', nodeName, { ...pool.spec, ...shown });
+    }
     const instanceId = pool.spec.instanceID;
     const limits = pool.spec.limits!;
     const now = d.now();
@@ -156,7 +162,8 @@ export class NodeReconciler {
         counts: statusCounts(enis, usePrimaryIPs, d.now()),
         lastCloudSync: new Date(mem.lastSync > 0 ? mem.lastSync : d.now()).toISOString(),
       };
-      if (JSON.stringify(status.enis) === JSON.stringify(pool.status?.enis) && JSON.stringify(status.conditions) === JSON.stringify(pool.status?.conditions) && JSON.stringify(status.counts) === JSON.stringify(pool.status?.counts)) return;
+      // Unchanged ledger, conditions and counts: no write (lastCloudSync alone is not worth one).
+      if (sameJSON(status.enis, pool.status?.enis ?? []) && sameJSON(status.conditions, pool.status?.conditions ?? []) && sameJSON(status.counts, pool.status?.counts)) return;
       try {
         pool = await d.cr.replaceStatus<ENIPool>('enipools', { ...pool, status });
       } catch (err) {
@@ -309,7 +316,7 @@ export class NodeReconciler {
 
   private async writePlan(nn: NodeNetwork, enis: NodeENI[], mode: NetworkMode): Promise<NodeNetwork> {
     const spec = { datapath: mode.spec.datapath, ebpf: { ...mode.spec.ebpf }, attachments: attachmentsFor(enis, mode.spec.datapath) };
-    if (JSON.stringify(spec) === JSON.stringify({ datapath: nn.spec.datapath, ebpf: nn.spec.ebpf, attachments: nn.spec.attachments ?? [] })) return nn;
+    if (sameJSON(spec, { datapath: nn.spec.datapath, ebpf: nn.spec.ebpf, attachments: nn.spec.attachments ?? [] })) return nn;
     return this.d.cr.patchSpec<NodeNetwork>('nodenetworks', nn.metadata.name!, spec);
   }
 

@@ -11,3 +11,10 @@ test('IPv4 arithmetic', () => {
   expect(isIPv4('10.0.0.256')).toBe(false);
   expect(() => parseCidr('10.0.0.0/33')).toThrow('not an IPv4 CIDR');
 });
+
+test('sameJSON ignores key order and undefined fields, not values or array order', async () => {
+  const { sameJSON } = await import('./json.js');
+  expect(sameJSON({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: undefined } }, { a: { d: [1, { x: 1, y: 2 }] }, b: 1 })).toBe(true);
+  expect(sameJSON({ a: [1, 2] }, { a: [2, 1] })).toBe(false);
+  expect(sameJSON({ a: 1 }, { a: '1' })).toBe(false);
+});
