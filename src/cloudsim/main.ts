@@ -1,5 +1,6 @@
 // `eni-operator cloudsim --listen 127.0.0.1:PORT --world FILE`: the cloud emulator as a process.
 import { parseArgs } from 'node:util';
+import { parseHostPort } from '../cmd/host-port.js';
 import { createEmulator } from './index.js';
 import { loadWorldSpec } from './world-spec.js';
 
@@ -24,9 +25,11 @@ export async function runCloudsim(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const m = /^(.+):(\d{1,5})$/.exec(values.listen);
-  if (!m) {
-    process.stderr.write(`cloudsim: --listen wants HOST:PORT, got "${values.listen}"\n`);
+  let listen;
+  try {
+    listen = parseHostPort(values.listen);
+  } catch (err) {
+    process.stderr.write(`cloudsim: ${(err as Error).message}\n`);
     return 2;
   }
   let emulator;
@@ -36,7 +39,7 @@ export async function runCloudsim(args: string[]): Promise<number> {
     process.stderr.write(`cloudsim: ${(err as Error).message}\n`);
     return 1;
   }
-  const addr = await emulator.listen(Number(m[2]), m[1]);
+  const addr = await emulator.listen(listen.port, listen.host);
   process.stdout.write(`cloudsim listening on http://${addr.address}:${addr.port}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

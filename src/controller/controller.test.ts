@@ -108,3 +108,13 @@ describe('cloud sync', () => {
     expect(r.orphanedPods.sort()).toEqual(['p3', 'p9']);
   });
 });
+
+describe('--listen', () => {
+  test('HOST:PORT, or a clear error', async () => {
+    const { parseHostPort } = await import('../cmd/host-port.js');
+    expect(parseHostPort('127.0.0.1:0')).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(parseHostPort('0.0.0.0:9090')).toEqual({ host: '0.0.0.0', port: 9090 });
+    expect(() => parseHostPort('nonsense')).toThrow('--listen wants HOST:PORT, got "nonsense"');
+    expect(() => parseHostPort('x:70000')).toThrow('--listen wants HOST:PORT');
+  });
+});

@@ -12,6 +12,7 @@ import type { NodeNetwork } from '../api/nodenetwork.js';
 import { createLogger, reconcileLogger } from '../log/logger.js';
 import { CloudMetrics } from '../metrics/cloud.js';
 import { ControllerMetrics } from '../metrics/controller.js';
+import { parseHostPort } from '../cmd/host-port.js';
 import { parseDuration } from './duration.js';
 import { GarbageCollector } from './gc.js';
 import { CRClient, EventRecorder } from './kube.js';
@@ -78,8 +79,8 @@ export async function runController(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const listen = /^(.+):(\d{1,5})$/.exec(values.listen);
   const workers = Number(values.workers);
+  let listen: { host: string; port: number };
   let releaseGraceMs: number, resyncMs: number, gcIntervalMs: number, gcGraceMs: number, lease: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   try {
     lease = { leaseDurationMs: parseDuration(values['lease-duration']), renewDeadlineMs: parseDuration(values['renew-deadline']), retryPeriodMs: parseDuration(values['retry-period']) };
@@ -88,7 +89,7 @@ export async function runController(args: string[]): Promise<number> {
     resyncMs = parseDuration(values.resync);
     gcIntervalMs = parseDuration(values['gc-interval']);
     gcGraceMs = parseDuration(values['gc-grace']);
-    if (!listen) throw new Error(`--listen wants HOST:PORT, got "${values.listen}"`);
+    listen = parseHostPort(values.listen);
     if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers wants a positive integer, got "${values.workers}"`);
   } catch (err) {
     process.stderr.write(`controller: ${(err as Error).message}\n`);
@@ -245,7 +246,7 @@ export async function runController(args: string[]): Promise<number> {
   const informers = [nodes, pods, modes, plans, pools];
   health.addLivenessCheck('ping', () => true);
   health.addReadinessCheck('informers-synced', () => informers.every((i) => i.hasSynced()));
-  const address = await health.listen(listen[1]!, Number(listen[2]));
+  const address = await health.listen(listen.host, listen.port);
   log.info('controller starting', { identity: values.identity, health: `${address.host}:${address.port}`, clusterID: values['cluster-id'] });
 
   for (const i of informers) i.start();
