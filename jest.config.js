@@ -13,12 +13,12 @@ const common = {
 
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/e2e/bench/**/*.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/e2e/bench/**/*.test.ts', '<rootDir>/e2e/**/*.unit.test.ts'] },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/e2e/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/e2e/bench/'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/e2e/bench/', '\\.unit\\.test\\.ts$'],
       // Jest loads global setup with Node's own ESM loader, which cannot resolve
       // TypeScript sources, so it runs the compiled harness (`make build` first).
       globalSetup: '<rootDir>/dist/e2e/harness/jest-global-setup.js',

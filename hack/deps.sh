@@ -8,6 +8,11 @@ packages=(
   iproute2     # ip / tc: the node datapath and the VPC fabric
   procps       # pgrep / ps in diagnostics
   ca-certificates
+  nftables     # nft: the VPC fabric's anti-spoofing and forwarding rules
+  containernetworking-plugins  # reference bridge/host-local CNI plugins: the simulated kubelet's independent check
+  qemu-system-x86  # a guest on Debian's stock kernel for the ipvlan datapath (this kernel lacks ipvlan)
+  linux-image-amd64
+  initramfs-tools  # mkinitramfs: the guest's initramfs with the 9p modules
 )
 
 missing=()

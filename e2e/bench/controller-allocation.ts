@@ -249,7 +249,11 @@ try {
   const ali = spec.credentials.find((c) => c.provider === 'alibaba')!;
   await core.createNamespacedSecret({ namespace: DEFAULT_NAMESPACE, body: { metadata: { name: 'bench-credentials' }, stringData: { accessKeyId: ali.accessKeyId, accessKeySecret: ali.accessKeySecret } } });
   await core.createNamespace({ body: { metadata: { name: NS } } });
-  await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'default' } } });
+  // The controller-manager's ServiceAccount controller makes `default`; pods are refused until it has.
+  for (const until = Date.now() + 30_000; !(await core.readNamespacedServiceAccount({ name: 'default', namespace: NS }).then(() => true, () => false)); ) {
+    if (Date.now() > until) throw new Error(`no default ServiceAccount in ${NS} after 30 s: is kube-controller-manager running?`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const provider = { type: 'alibaba', region: 'cn-hangzhou', credentialsSecretRef: { name: 'bench-credentials', namespace: DEFAULT_NAMESPACE }, endpoint: simHost, allowInsecureHTTP: true };
   const mode = (name: string, pool: object) => ({
     apiVersion: API_VERSION,

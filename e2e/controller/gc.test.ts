@@ -8,7 +8,7 @@ import { createProvider } from '../../src/cloud/factory.js';
 import type { CloudProvider } from '../../src/cloud/types.js';
 import { eniTags } from '../../src/controller/cloud-sync.js';
 import { GarbageCollector } from '../../src/controller/gc.js';
-import { CRClient, EventRecorder } from '../../src/controller/kube.js';
+import { CRClient, EventRecorder, POOL_FINALIZER } from '../../src/controller/kube.js';
 import { NodeReconciler } from '../../src/controller/node-reconciler.js';
 import { startCloudsim, type Cloudsim } from '../harness/cloudsim.js';
 import { POD_SUBNETS, createEmulatedMode, createNodes, removeScenario } from '../harness/scenario.js';
@@ -69,7 +69,7 @@ test('orphans of this cluster go after the grace period; untagged and foreign EN
   expect(left.sort()).toEqual([untagged.id, foreign.id].sort());
 }, 60_000);
 
-test('a deleted node gives its ENIs back to the cloud; its ENIPool and NodeNetwork go', async () => {
+test('a deleted node gives its ENIs back to the cloud before its ENIPool and NodeNetwork go', async () => {
   const kc = kubeConfig('controller');
   const reconciler = new NodeReconciler({
     cr: new CRClient(kc),
@@ -89,7 +89,14 @@ test('a deleted node gives its ENIs back to the cloud; its ENIPool and NodeNetwo
   const pool = await admin.get<ENIPool>('enipools', 'gc-1');
   const enis = (pool.status?.enis ?? []).map((e) => e.id);
   expect(enis.length).toBeGreaterThan(0);
+  expect(pool.metadata.finalizers).toContain(POOL_FINALIZER);
   await core().deleteNode({ name: 'gc-1' });
+  // Kubernetes' garbage collector deletes the ENIPool with its Node; do it here too, whoever is first:
+  // the finalizer keeps the ledger until the ENIs are back.
+  await admin.delete('enipools', 'gc-1').catch(() => undefined);
+  const held = await admin.get<ENIPool>('enipools', 'gc-1');
+  expect(held.metadata.deletionTimestamp).toBeDefined();
+  expect((held.status?.enis ?? []).map((e) => e.id).sort()).toEqual([...enis].sort());
   await refresh();
   const report = await collector(60_000).run();
   expect(report.deletedPools).toEqual(['gc-1']);

@@ -7,7 +7,7 @@ import type { NetworkMode } from '../../src/api/networkmode.js';
 import type { NodeNetwork } from '../../src/api/nodenetwork.js';
 import { createProvider } from '../../src/cloud/factory.js';
 import type { CloudProvider } from '../../src/cloud/types.js';
-import { CRClient, EventRecorder } from '../../src/controller/kube.js';
+import { CRClient, EventRecorder, POD_NETWORK_CONDITION, PodConditions } from '../../src/controller/kube.js';
 import { NodeReconciler } from '../../src/controller/node-reconciler.js';
 import type { SimENI } from '../../src/cloudsim/world.js';
 import { startCloudsim, type Cloudsim } from '../harness/cloudsim.js';
@@ -67,6 +67,9 @@ beforeAll(async () => {
   reconciler = new NodeReconciler({
     cr: new CRClient(kc),
     events: new EventRecorder(kc, 'eni-operator-controller', (err) => {
+      throw err;
+    }),
+    podConditions: new PodConditions(kc, (err) => {
       throw err;
     }),
     nodes: { get: (n) => store.nodes.get(n) },
@@ -148,7 +151,7 @@ test('a deleted pod keeps its address until the agent reports Released, then aft
   if (after) expect(after.state).toBe('free');
 }, 60_000);
 
-test('an exclusive pod gets an ENI of its own while shared pods keep theirs; a bad annotation is an Event', async () => {
+test('an exclusive pod gets an ENI of its own while shared pods keep theirs; a bad annotation is an Event and a condition until fixed', async () => {
   const before = (await plan('nr-2')).spec.attachments ?? [];
   await core().createNamespacedPod({ namespace: NS, body: pod('shared-a', 'nr-2') });
   await core().createNamespacedPod({ namespace: NS, body: pod('db-0', 'nr-2', true) });
@@ -169,6 +172,14 @@ test('an exclusive pod gets an ENI of its own while shared pods keep theirs; a b
   const warnings = (await core().listNamespacedEvent({ namespace: NS })).items.filter((e) => e.involvedObject.name === 'typo');
   expect(warnings.map((e) => e.reason)).toContain('InvalidAnnotation');
   expect(attachments.some((a) => a.name === 'typo')).toBe(false);
+  const condition = async () => (await core().readNamespacedPodStatus({ name: 'typo', namespace: NS })).status?.conditions?.find((c) => c.type === POD_NETWORK_CONDITION);
+  expect(await condition()).toMatchObject({ status: 'False', reason: 'InvalidAnnotation', message: expect.stringContaining('"exclusiv" is not valid') as string });
+
+  // Fixed by the user: allocated, and the condition turns True.
+  await core().patchNamespacedPod({ name: 'typo', namespace: NS, body: { metadata: { annotations: { 'network.eni-operator.io/eni-mode': 'shared' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+  await settle('nr-2');
+  expect((await plan('nr-2')).spec.attachments?.some((a) => a.name === 'typo')).toBe(true);
+  expect(await condition()).toMatchObject({ status: 'True', reason: 'Allocated' });
 }, 60_000);
 
 test('a small subnet exhausts and the pool moves on; with every subnet out, a condition says so', async () => {

@@ -1,5 +1,6 @@
-// A real etcd + kube-apiserver on loopback, with RBAC on and one identity per
-// component, for the integration tests and the sandbox.
+// A real control plane on loopback — etcd, kube-apiserver, kube-controller-manager
+// and kube-scheduler — with RBAC on and one identity per component, for the
+// integration tests and the sandbox.
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { ProcessGroup, cleanupStaleInstances } from './processes.js';
 
 const run = promisify(execFile);
 
-export const IDENTITIES = ['admin', 'controller', 'agent'] as const;
+export const IDENTITIES = ['admin', 'controller', 'agent', 'kube-controller-manager', 'kube-scheduler'] as const;
 export type Identity = (typeof IDENTITIES)[number];
 
 /** Everything a test or a user needs to reach a running control plane. */
@@ -25,11 +26,18 @@ export interface ControlPlaneInfo {
   dir: string;
   apiserverURL: string;
   etcdURL: string;
-  ports: { apiserver: number; etcdClient: number; etcdPeer: number };
+  /** The controller-manager's and scheduler's are their HTTPS health ports. */
+  ports: { apiserver: number; etcdClient: number; etcdPeer: number; controllerManager: number; scheduler: number };
   kubeconfigs: Record<Identity, string>;
   users: Record<Identity, string>;
   /** Milliseconds from launching etcd to the API server answering /readyz. */
   startToReadyMs: number;
+  /**
+   * Milliseconds from launching etcd to the whole plane working: the API server
+   * ready, the controller-manager and scheduler healthy, and the controller-manager
+   * having made the `default` ServiceAccount of namespace `default`.
+   */
+  startToFullPlaneMs: number;
   pids: number[];
 }
 
@@ -46,9 +54,11 @@ export interface StartOptions {
   handleSignals?: boolean;
 }
 
-function get(url: string, headers: Record<string, string>, ca?: Buffer): Promise<{ status: number; body: string }> {
+/** `ca: 'self-signed'` accepts any certificate: for the components' loopback health ports, whose certificates they make up in memory. */
+function get(url: string, headers: Record<string, string>, ca?: Buffer | 'self-signed'): Promise<{ status: number; body: string }> {
+  const tls = ca === 'self-signed' ? { rejectUnauthorized: false } : { ca };
   return new Promise((resolve, reject) => {
-    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { headers, ca, timeout: 2000 }, (res) => {
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { headers, ...tls, timeout: 2000 }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -86,16 +96,25 @@ export class ControlPlane {
     const { dir } = opts;
     const began = Date.now();
     for (const sub of ['etcd', 'pki', 'logs']) mkdirSync(join(dir, sub), { recursive: true });
-    const [apiserver, etcdClient, etcdPeer] = (await freePorts(3)) as [number, number, number];
+    const [apiserver, etcdClient, etcdPeer, controllerManager, scheduler] = (await freePorts(5)) as [number, number, number, number, number];
 
     const tokens = Object.fromEntries(IDENTITIES.map((i) => [i, randomBytes(24).toString('hex')])) as Record<Identity, string>;
     const users: Record<Identity, string> = {
       admin: 'eni-admin',
       controller: serviceAccountUser(CONTROLLER),
       agent: serviceAccountUser(AGENT),
+      // The API server's bootstrap RBAC already binds these two users to their roles.
+      'kube-controller-manager': 'system:kube-controller-manager',
+      'kube-scheduler': 'system:kube-scheduler',
     };
     const saGroups = `system:serviceaccounts,system:serviceaccounts:${DEFAULT_NAMESPACE}`;
-    const groups: Record<Identity, string> = { admin: 'system:masters', controller: saGroups, agent: saGroups };
+    const groups: Record<Identity, string> = {
+      admin: 'system:masters',
+      controller: saGroups,
+      agent: saGroups,
+      'kube-controller-manager': '',
+      'kube-scheduler': '',
+    };
     writeFileSync(
       join(dir, 'pki', 'tokens.csv'),
       IDENTITIES.map((i) => `${tokens[i]},${users[i]},${users[i]},"${groups[i]}"`).join('\n') + '\n',
@@ -156,19 +175,26 @@ export class ControlPlane {
         kubeconfigs[identity] = join(dir, `kubeconfig-${identity}`);
         writeFileSync(kubeconfigs[identity], kubeconfig(apiURL, caFile, identity, tokens[identity]), { mode: 0o600 });
       }
+      startKubeControllers(group, dir, kubeconfigs, { controllerManager, scheduler });
       const info: ControlPlaneInfo = {
         dir,
         apiserverURL: apiURL,
         etcdURL,
-        ports: { apiserver, etcdClient, etcdPeer },
+        ports: { apiserver, etcdClient, etcdPeer, controllerManager, scheduler },
         kubeconfigs,
         users,
         startToReadyMs,
-        pids: [],
+        startToFullPlaneMs: 0,
+        pids: group.pids(),
       };
       const cp = new ControlPlane(info, group);
-      info.pids = group.pids();
-      if (opts.bootstrap ?? true) await cp.bootstrap();
+      // The CRDs go in while the controllers start; neither waits for the other.
+      await Promise.all([
+        opts.bootstrap ?? true ? cp.bootstrap() : undefined,
+        waitForKubeControllers(group, dir, info.ports, () => get(`${apiURL}/api/v1/namespaces/default/serviceaccounts/default`, { Authorization: `Bearer ${tokens.admin}` }, readFileSync(caFile))).then(
+          () => (info.startToFullPlaneMs = Date.now() - began),
+        ),
+      ]);
       writeFileSync(join(dir, 'control-plane.json'), JSON.stringify(info, null, 2));
       return cp;
     } catch (err) {
@@ -216,6 +242,49 @@ export async function kubectl(info: ControlPlaneInfo, args: string[], identity: 
     const e = err as Error & { stderr?: string };
     throw new Error(`kubectl ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`, { cause: err });
   }
+}
+
+/**
+ * Starts kube-controller-manager and kube-scheduler, each as its own user.
+ * Leader election is off (one instance each); health is served on loopback.
+ */
+function startKubeControllers(group: ProcessGroup, dir: string, kubeconfigs: Record<Identity, string>, ports: { controllerManager: number; scheduler: number }): void {
+  const serving = (port: number) => ['--bind-address=127.0.0.1', `--secure-port=${port}`, '--leader-elect=false', '--profiling=false'];
+  group.start('kube-controller-manager', toolPath('kube-controller-manager'), [
+    `--kubeconfig=${kubeconfigs['kube-controller-manager']}`,
+    ...serving(ports.controllerManager),
+    // Every controller, node lifecycle included: with no kubelet a Node turns
+    // NotReady after the startup grace period, as it would in a real cluster.
+    '--controllers=*',
+    // One ServiceAccount per controller, as kubeadm does: the bootstrap RBAC of each is exercised.
+    '--use-service-account-credentials=true',
+    `--service-account-private-key-file=${join(dir, 'pki', 'sa.key')}`,
+    // The API server's self-signed serving certificate is the only CA; pods find it in kube-root-ca.crt.
+    `--root-ca-file=${join(dir, 'pki', 'apiserver.crt')}`,
+    // At the default 20 QPS, creating ~40 controllers' ServiceAccounts and tokens alone takes 4 s.
+    '--kube-api-qps=200',
+    '--kube-api-burst=400',
+  ], join(dir, 'logs', 'kube-controller-manager.log'));
+  group.start('kube-scheduler', toolPath('kube-scheduler'), [
+    `--kubeconfig=${kubeconfigs['kube-scheduler']}`,
+    ...serving(ports.scheduler),
+  ], join(dir, 'logs', 'kube-scheduler.log'));
+}
+
+/** Waits for both components' health and for the controller-manager to have made `default/default` (its ServiceAccount controller runs). */
+async function waitForKubeControllers(
+  group: ProcessGroup,
+  dir: string,
+  ports: { controllerManager: number; scheduler: number },
+  getDefaultServiceAccount: () => Promise<{ status: number }>,
+): Promise<void> {
+  const healthy = (name: string, probe: () => Promise<boolean>) =>
+    waitFor(name, 60_000, group.exited(name), probe).catch((err: Error) => Promise.reject(new Error(`${err.message}\n${tail(join(dir, 'logs', `${name}.log`))}`)));
+  const ok = async (port: number, path: string) => (await get(`https://127.0.0.1:${port}${path}`, {}, 'self-signed')).status === 200;
+  await Promise.all([
+    healthy('kube-controller-manager', async () => (await ok(ports.controllerManager, '/healthz')) && (await getDefaultServiceAccount()).status === 200),
+    healthy('kube-scheduler', () => ok(ports.scheduler, '/healthz')),
+  ]);
 }
 
 function kubeconfig(server: string, caFile: string, identity: Identity, token: string): string {

@@ -40,18 +40,19 @@ async function startOwner(id: string) {
     owner.once('exit', (code) => reject(new Error(`owner exited early (${code})`)));
   });
   const info = JSON.parse(line) as ControlPlaneInfo;
-  return { owner, dir, info, ports: [info.ports.apiserver, info.ports.etcdClient] };
+  const { apiserver, etcdClient, controllerManager, scheduler } = info.ports;
+  return { owner, dir, info, ports: [apiserver, etcdClient, controllerManager, scheduler] };
 }
 
 test('a control plane dies with an owner killed by SIGKILL, and the next start sweeps its folder', async () => {
   const id = `owner-kill-${process.pid}`;
   const { owner, dir, info, ports } = await startOwner(id);
-  expect(info.pids).toHaveLength(2);
+  expect(info.pids).toHaveLength(4); // etcd, kube-apiserver, kube-controller-manager, kube-scheduler
   expect(info.pids.every(isAlive)).toBe(true);
   expect(await openPorts(ports)).toEqual(ports);
 
   owner.kill('SIGKILL');
-  await eventually('etcd and kube-apiserver to die with their owner', () => !info.pids.some(isAlive));
+  await eventually('the control plane to die with its owner', () => !info.pids.some(isAlive));
   await eventually('ports to close', async () => (await openPorts(ports)).length === 0);
   expect(existsSync(dir)).toBe(true); // the owner had no chance to clean up...
 
@@ -103,7 +104,8 @@ describe('sandbox up / down', () => {
     await expect(get()).resolves.toBeDefined();
 
     const down = await sandbox('down');
-    expect(down.stdout).toMatch(/sandbox down: 4 processes stopped/); // supervisor, etcd, kube-apiserver, cloudsim
+    // supervisor, etcd, kube-apiserver, kube-controller-manager, kube-scheduler, cloudsim
+    expect(down.stdout).toMatch(/sandbox down: 6 processes stopped/);
     expect([second.supervisorPid, ...second.pids].filter(isAlive)).toEqual([]);
     expect(await openPorts(second.ports)).toEqual([]);
     expect(existsSync(dir)).toBe(false);

@@ -19,7 +19,7 @@ export function repoPath(...parts: string[]): string {
 }
 
 /** The pinned control-plane tools, built by `make tools` (ENI_TOOLS_BIN overrides). */
-export function toolPath(name: 'etcd' | 'kube-apiserver' | 'kubectl'): string {
+export function toolPath(name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl'): string {
   const bin = resolve(process.env.ENI_TOOLS_BIN ?? repoPath('.tools', 'bin'));
   const path = join(bin, name);
   if (!existsSync(path)) throw new Error(`${path} is missing: run \`make tools\` first`);

@@ -28,6 +28,8 @@ export const CONTROLLER: Component = {
     { apiGroups: [GROUP], resources: ['enipools', 'nodenetworks'], verbs: [...READ, ...WRITE] },
     { apiGroups: [GROUP], resources: ['enipools/status'], verbs: ['get', 'update', 'patch'] },
     { apiGroups: [''], resources: ['nodes', 'pods'], verbs: READ },
+    // Only the NetworkAllocated condition (a bad annotation, an allocation that cannot be made).
+    { apiGroups: [''], resources: ['pods/status'], verbs: ['patch'] },
     // Cloud credentials named by NetworkModes; the controller is the only component that reads them.
     { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'watch', 'list'] },
     { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },

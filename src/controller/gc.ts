@@ -1,6 +1,8 @@
 // Garbage collection: what this cluster left in the cloud that no ledger owns.
 //  - ENIPools whose Node is gone: their ENIs are detached and deleted, then
-//    the ENIPool and NodeNetwork go.
+//    the ENIPool and NodeNetwork go. The ENIPool's finalizer keeps it (and so
+//    the ledger) while Kubernetes' own garbage collector deletes it with its
+//    Node.
 //  - ENIs tagged for this cluster that no ENIPool knows and that no node's
 //    sync will adopt (not attached to a governed node): deleted once they have
 //    been orphans for the grace period (a create in flight is not an orphan
@@ -11,7 +13,12 @@ import type { ENIPool } from '../api/enipool.js';
 import type { NetworkMode } from '../api/networkmode.js';
 import type { CloudProvider } from '../cloud/types.js';
 import { TAGS } from './cloud-sync.js';
-import type { CRClient } from './kube.js';
+import { POOL_FINALIZER, statusOf, type CRClient } from './kube.js';
+
+function ignoreNotFound(err: unknown): undefined {
+  if (statusOf(err) === 404) return undefined;
+  throw err;
+}
 
 export interface GCDeps {
   cr: CRClient;
@@ -63,6 +70,8 @@ export class GarbageCollector {
         report.deletedENIs.push(eni.id);
       }
       await this.d.cr.delete('nodenetworks', pool.metadata.name!);
+      // The ENIs are back: let the ENIPool go (Kubernetes' garbage collector may have asked already).
+      if (pool.metadata.finalizers?.includes(POOL_FINALIZER)) await this.d.cr.setFinalizers('enipools', pool, pool.metadata.finalizers.filter((f) => f !== POOL_FINALIZER)).catch(ignoreNotFound);
       await this.d.cr.delete('enipools', pool.metadata.name!);
       report.deletedPools.push(pool.metadata.name!);
       this.d.log.info('released the ENIs of a deleted node', { node: pool.spec.nodeName, enis: (pool.status?.enis ?? []).map((e) => e.id) });

@@ -6,6 +6,13 @@ import { GROUP, VERSION, type Resource } from '../api/common.js';
 
 export type Plural = 'networkmodes' | 'enipools' | 'nodenetworks';
 
+/**
+ * Holds an ENIPool until the operator has given its ENIs back to the cloud:
+ * when a Node goes, Kubernetes' garbage collector deletes the ENIPool it owns,
+ * and without this the ledger would go before the ENIs.
+ */
+export const POOL_FINALIZER = 'network.eni-operator.io/enis-released';
+
 /** The HTTP status of a failed API call (0 when not an API error). */
 export function statusOf(err: unknown): number {
   return err instanceof k8s.ApiException ? err.code : 0;
@@ -48,6 +55,16 @@ export class CRClient {
    */
   async patchSpec<T extends Resource<string, unknown, unknown>>(plural: Plural, name: string, spec: T['spec']): Promise<T> {
     return (await this.api.patchClusterCustomObject({ group: GROUP, version: VERSION, plural, name, body: { spec } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))) as T;
+  }
+
+  /**
+   * Sets the finalizers, based on the copy the caller holds: the merge patch
+   * carries its resourceVersion, so a concurrent change to the list is a 409,
+   * never lost.
+   */
+  async setFinalizers<T extends Resource<string, unknown, unknown>>(plural: Plural, held: T, finalizers: string[]): Promise<T> {
+    const body = { metadata: { finalizers, resourceVersion: held.metadata.resourceVersion } };
+    return (await this.api.patchClusterCustomObject({ group: GROUP, version: VERSION, plural, name: held.metadata.name!, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))) as T;
   }
 
   /** JSON merge patch of status, for objects whose status only this controller writes. */
@@ -119,6 +136,43 @@ export class EventRecorder {
     } catch (err) {
       this.seen.delete(key);
       this.onError(err);
+    }
+  }
+}
+
+/** The pod condition that says whether the operator has given the pod its network. */
+export const POD_NETWORK_CONDITION = 'network.eni-operator.io/NetworkAllocated';
+
+export interface PodConditionWriter {
+  /** Sets the condition unless the pod already shows it (same status, reason and message). */
+  set(pod: k8s.V1Pod, status: 'True' | 'False', reason: string, message: string): Promise<void>;
+}
+
+/**
+ * Writes POD_NETWORK_CONDITION with a strategic merge patch of pods/status:
+ * conditions merge by type, so the kubelet's own conditions stay as they are.
+ */
+export class PodConditions implements PodConditionWriter {
+  private readonly api: k8s.CoreV1Api;
+
+  constructor(
+    kc: k8s.KubeConfig,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {
+    this.api = kc.makeApiClient(k8s.CoreV1Api);
+  }
+
+  async set(pod: k8s.V1Pod, status: 'True' | 'False', reason: string, message: string): Promise<void> {
+    const old = pod.status?.conditions?.find((c) => c.type === POD_NETWORK_CONDITION);
+    if (old && old.status === status && old.reason === reason && old.message === message) return;
+    const condition = { type: POD_NETWORK_CONDITION, status, reason, message: message.slice(0, 1024), lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    try {
+      await this.api.patchNamespacedPodStatus(
+        { name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { status: { conditions: [condition] } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
+      );
+    } catch (err) {
+      if (statusOf(err) !== 404) this.onError(err); // a pod deleted meanwhile needs no condition
     }
   }
 }

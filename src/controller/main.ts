@@ -9,13 +9,13 @@ import { DEFAULT_NAMESPACE } from '../api/rbac.js';
 import type { ENIPool } from '../api/enipool.js';
 import type { NetworkMode } from '../api/networkmode.js';
 import type { NodeNetwork } from '../api/nodenetwork.js';
-import { createLogger, reconcileLogger } from '../log/logger.js';
+import { createLogger, reconcileLogger, type Logger } from '../log/logger.js';
 import { CloudMetrics } from '../metrics/cloud.js';
 import { ControllerMetrics } from '../metrics/controller.js';
 import { parseHostPort } from '../cmd/host-port.js';
 import { parseDuration } from './duration.js';
 import { GarbageCollector } from './gc.js';
-import { CRClient, EventRecorder } from './kube.js';
+import { CRClient, EventRecorder, PodConditions } from './kube.js';
 import { NetworkModeReconciler } from './networkmode-reconciler.js';
 import { NodeReconciler } from './node-reconciler.js';
 import { Providers } from './providers.js';
@@ -107,6 +107,7 @@ export async function runController(args: string[]): Promise<number> {
   const providers = new Providers(kc, new CloudMetrics(registry));
   const cr = new CRClient(kc);
   const events = new EventRecorder(kc, 'eni-operator-controller', (err) => log.warn('event not recorded', { err: String(err) }));
+  const podConditions = new PodConditions(kc, (err) => log.warn('pod condition not written', { err: String(err) }));
   const onError = (what: string) => (err: unknown) => log.warn(`${what} informer error`, { err: String(err) });
 
   const nodes = nodeInformer(kc, { onError: onError('node') });
@@ -119,7 +120,9 @@ export async function runController(args: string[]): Promise<number> {
   const nodeReconciler = new NodeReconciler({
     cr,
     events,
+    podConditions,
     nodes: { get: (n) => nodes.get(n) },
+    cached: { pool: (n) => pools.get(n), plan: (n) => plans.get(n) },
     pods: { onNode: (n) => [...(podsByNode.get(n)?.values() ?? [])] },
     modes: { list: () => modes.list() },
     cloudFor: (m) => providers.forMode(m),
@@ -208,11 +211,11 @@ export async function runController(args: string[]): Promise<number> {
     registry,
     onStartedLeading: () => {
       log.info('leading: starting reconcilers', { identity: values.identity });
-      const timed = (controller: string, fn: (key: string) => Promise<{ requeueAfter?: number }>) => async (key: string) => {
+      const timed = (controller: string, fn: (key: string, rlog: Logger) => Promise<{ requeueAfter?: number }>) => async (key: string) => {
         const end = metrics.reconcile.startTimer({ controller });
-        const rlog = reconcileLogger(log, { key, reconcileID: randomUUID().slice(0, 8) });
+        const rlog = reconcileLogger(log, { controller, key, reconcileID: randomUUID().slice(0, 8) });
         try {
-          const result = await fn(key);
+          const result = await fn(key, rlog);
           end({ result: 'ok' });
           rlog.debug('reconciled', { requeueAfter: result.requeueAfter });
           return result;
@@ -221,7 +224,7 @@ export async function runController(args: string[]): Promise<number> {
           throw err;
         }
       };
-      void nodeQueue.run(workers, timed('node', (k) => nodeReconciler.reconcile(k)));
+      void nodeQueue.run(workers, timed('node', (k, rlog) => nodeReconciler.reconcile(k, rlog)));
       // Several workers: one NetworkMode whose cloud is unreachable must not hold up the others.
       void modeQueue.run(Math.min(workers, 4), timed('networkmode', (k) => modeReconciler.reconcile(k)));
       void gcQueue.run(1, timed('gc', async () => {

@@ -22,19 +22,24 @@ import { allocateExclusive, allocateShared, applyAssigned, applyCreated, applyDe
 import { planPool, type Plan, type PoolAction } from '../pool/plan.js';
 import { markExhausted } from '../pool/subnets.js';
 import type { SubnetInfo, Targets } from '../pool/types.js';
-import { podMode } from './annotations.js';
+import { ENI_MODE_ANNOTATION, podMode } from './annotations.js';
 import { attachmentsFor } from './attachments.js';
 import { eniTags, syncWithCloud } from './cloud-sync.js';
 import { fromLedger, statusCounts, toLedger, type NodeENI } from './codec.js';
-import type { CRClient, EventRecorder, ObjectRef } from './kube.js';
+import { POD_NETWORK_CONDITION, POOL_FINALIZER, type CRClient, type EventRecorder, type ObjectRef, type PodConditionWriter } from './kube.js';
 import { governingMode } from './match.js';
 import { sameJSON } from '../util/json.js';
+import { newerCopy } from '../util/resource-version.js';
 import { parseDuration } from './duration.js';
 
 export interface NodeReconcilerDeps {
   cr: CRClient;
   events: EventRecorder;
+  /** The pod's NetworkAllocated condition; written only when something is wrong or stops being wrong. */
+  podConditions?: PodConditionWriter;
   nodes: { get(name: string): k8s.V1Node | undefined };
+  /** Informer copies; the reconciler reads the API server only when neither these nor its own last write will do. */
+  cached?: { pool(name: string): ENIPool | undefined; plan(name: string): NodeNetwork | undefined };
   pods: { onNode(name: string): k8s.V1Pod[] };
   modes: { list(): NetworkMode[] };
   cloudFor(mode: NetworkMode): Promise<CloudProvider>;
@@ -57,6 +62,9 @@ interface NodeMemory {
   subnets?: { at: number; list: SubnetInfo[]; facts: Map<string, { cidr: string; gateway: string; zone: string }> };
   goneSince: Map<string, number>;
   firstSeen: Map<string, number>;
+  /** The copies this reconciler last read or wrote: newer than the informer's until its watch catches up. */
+  pool?: ENIPool;
+  nn?: NodeNetwork;
 }
 
 const SUBNET_TTL_MS = 60_000;
@@ -109,8 +117,35 @@ export class NodeReconciler {
     this.memory.delete(node);
   }
 
-  async reconcile(nodeName: string): Promise<ReconcileResult> {
-    const d = this.d;
+  async reconcile(nodeName: string, log: NodeReconcilerDeps['log'] = this.d.log): Promise<ReconcileResult> {
+    try {
+      return await this.reconcileOnce(nodeName, log);
+    } catch (err) {
+      // What we remember may be what made this fail (a stale copy, an object deleted meanwhile).
+      const mem = this.memory.get(nodeName);
+      if (mem) {
+        delete mem.pool;
+        delete mem.nn;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The newest copy at hand: the informer's or our last write, else the API
+   * server. Without an informer our last write alone could miss others'
+   * writes (the agent's status), so that case always reads.
+   */
+  private async current<T extends ENIPool | NodeNetwork>(plural: 'enipools' | 'nodenetworks', name: string, cached: T | undefined, remembered: T | undefined): Promise<T | undefined> {
+    if (this.d.cached && (cached || remembered)) {
+      const newest = newerCopy<T>(cached, remembered);
+      if (newest) return newest;
+    }
+    return this.d.cr.get<T>(plural, name);
+  }
+
+  private async reconcileOnce(nodeName: string, log: NodeReconcilerDeps['log']): Promise<ReconcileResult> {
+    const d = { ...this.d, log };
     const node = d.nodes.get(nodeName);
     if (!node) return {}; // the ENIPool follows its Node (owner reference); GC returns its ENIs
     const gov = governingMode(d.modes.list(), node.metadata?.labels ?? {});
@@ -121,14 +156,21 @@ export class NodeReconciler {
     const targets = targetsOf(mode);
     const usePrimaryIPs = mode.spec.datapath === 'veth';
 
-    const [found, foundNN] = await Promise.all([d.cr.get<ENIPool>('enipools', nodeName), d.cr.get<NodeNetwork>('nodenetworks', nodeName)]);
-    const onboarded = found && foundNN ? { pool: found, nn: foundNN } : await this.onboard(node, mode, cloud, found, foundNN);
-    let pool: ENIPool = onboarded.pool;
-    let nn: NodeNetwork = onboarded.nn;
+    const [found, foundNN] = await Promise.all([
+      this.current<ENIPool>('enipools', nodeName, d.cached?.pool(nodeName), mem.pool),
+      this.current<NodeNetwork>('nodenetworks', nodeName, d.cached?.plan(nodeName), mem.nn),
+    ]);
+    const onboarded = found && foundNN ? { pool: found, nn: foundNN } : await this.onboard(node, mode, cloud, found, foundNN, log);
+    let pool: ENIPool = (mem.pool = onboarded.pool);
+    let nn: NodeNetwork = (mem.nn = onboarded.nn);
     // The ENIPool shows the targets in force: keep them in step with the NetworkMode.
     const shown = { networkMode: mode.metadata.name!, targets: { ...mode.spec.pool, warmENIs: targets.warmENIs }, securityGroups: mode.spec.securityGroups };
     if (pool.spec.networkMode !== shown.networkMode || !sameJSON(pool.spec.targets, shown.targets) || !sameJSON(pool.spec.securityGroups, shown.securityGroups)) {
-      pool = await d.cr.patchSpec<ENIPool>('enipools', nodeName, { ...pool.spec, ...shown });
+      pool = mem.pool = await d.cr.patchSpec<ENIPool>('enipools', nodeName, { ...pool.spec, ...shown });
+    }
+    // Pools onboarded before the finalizer existed get it too.
+    if (!pool.metadata.deletionTimestamp && !pool.metadata.finalizers?.includes(POOL_FINALIZER)) {
+      pool = mem.pool = await d.cr.setFinalizers<ENIPool>('enipools', pool, [...(pool.metadata.finalizers ?? []), POOL_FINALIZER]);
     }
     const instanceId = pool.spec.instanceID;
     const limits = pool.spec.limits!;
@@ -165,7 +207,7 @@ export class NodeReconciler {
       // Unchanged ledger, conditions and counts: no write (lastCloudSync alone is not worth one).
       if (sameJSON(status.enis, pool.status?.enis ?? []) && sameJSON(status.conditions, pool.status?.conditions ?? []) && sameJSON(status.counts, pool.status?.counts)) return;
       try {
-        pool = await d.cr.replaceStatus<ENIPool>('enipools', { ...pool, status });
+        pool = mem.pool = await d.cr.replaceStatus<ENIPool>('enipools', { ...pool, status });
       } catch (err) {
         mem.lastSync = -Infinity; // what we hold may be stale: resync before acting again
         throw err;
@@ -187,11 +229,11 @@ export class NodeReconciler {
         if (findPod(enis, uid)) continue;
         const want = podMode(pod.metadata?.annotations);
         if (want.kind === 'invalid') {
-          await d.events.record(podRef(pod), 'Warning', 'InvalidAnnotation', want.message);
+          await this.refuse(pod, 'InvalidAnnotation', want.message);
           continue;
         }
         if (want.kind === 'exclusive' && !mode.spec.exclusive.enabled) {
-          await d.events.record(podRef(pod), 'Warning', 'AllocationFailed', `NetworkMode ${mode.metadata.name} does not allow exclusive ENIs (spec.exclusive.enabled is false)`);
+          await this.refuse(pod, 'ExclusiveNotAllowed', `NetworkMode ${mode.metadata.name} does not allow exclusive ENIs (spec.exclusive.enabled is false): remove the annotation ${ENI_MODE_ANNOTATION} or enable spec.exclusive`);
           continue;
         }
         const ref = { uid, name: `${pod.metadata!.namespace}/${pod.metadata!.name}` };
@@ -204,7 +246,7 @@ export class NodeReconciler {
         }
       }
       await save();
-      nn = await this.writePlan(nn, enis, mode);
+      nn = mem.nn = await this.writePlan(nn, enis, mode);
       // The plan is written: that is the moment the latency measures, before any Event.
       const planned = d.now();
       for (const pod of newly) {
@@ -212,9 +254,12 @@ export class NodeReconciler {
         if (seen !== undefined) d.observe?.allocated((planned - seen) / 1000);
       }
       await Promise.all(
-        newly.map((pod) => {
+        newly.map(async (pod) => {
           const held = findPod(enis, pod.metadata!.uid!)!;
-          return d.events.record(podRef(pod), 'Normal', 'Allocated', `${held.kind === 'eni' ? 'exclusive ENI' : 'address'} ${held.address} on ${held.eniId}`);
+          const message = `${held.kind === 'eni' ? 'exclusive ENI' : 'address'} ${held.address} on ${held.eniId}`;
+          await d.events.record(podRef(pod), 'Normal', 'Allocated', message);
+          // Clear a condition an earlier refusal set (the annotation was fixed); no write otherwise.
+          if (pod.status?.conditions?.some((c) => c.type === POD_NETWORK_CONDITION && c.status !== 'True')) await d.podConditions?.set(pod, 'True', 'Allocated', message);
         }),
       );
 
@@ -225,7 +270,7 @@ export class NodeReconciler {
       }
       conditions = this.conditions(conditions, plan, enis, usePrimaryIPs, pool.metadata.generation ?? 0);
       if (plan.actions.length === 0) break;
-      for (const action of plan.actions) await this.execute(action, { cloud, mode, nodeName, instanceId, enis, mem, save });
+      for (const action of plan.actions) await this.execute(action, { cloud, mode, nodeName, instanceId, enis, mem, save, log });
     }
     await save();
     if (plan.blocked.length > 0) {
@@ -234,8 +279,13 @@ export class NodeReconciler {
     return { requeueAfter: this.nextWake(enis, targets, pendingPods.length > 0, plan, mem) };
   }
 
-  private async onboard(node: k8s.V1Node, mode: NetworkMode, cloud: CloudProvider, pool: ENIPool | undefined, nn: NodeNetwork | undefined): Promise<{ pool: ENIPool; nn: NodeNetwork }> {
-    const d = this.d;
+  /** A pod that cannot be given a network as asked: a Warning Event and a False condition, then on to the next pod. */
+  private async refuse(pod: k8s.V1Pod, reason: string, message: string): Promise<void> {
+    await Promise.all([this.d.events.record(podRef(pod), 'Warning', reason, message), this.d.podConditions?.set(pod, 'False', reason, message)]);
+  }
+
+  private async onboard(node: k8s.V1Node, mode: NetworkMode, cloud: CloudProvider, pool: ENIPool | undefined, nn: NodeNetwork | undefined, log: NodeReconcilerDeps['log']): Promise<{ pool: ENIPool; nn: NodeNetwork }> {
+    const d = { ...this.d, log };
     const name = node.metadata!.name!;
     const owner = [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata!.uid!, controller: true, blockOwnerDeletion: false }];
     if (!pool) {
@@ -248,7 +298,7 @@ export class NodeReconciler {
       pool = await d.cr.create<ENIPool>('enipools', {
         apiVersion: API_VERSION,
         kind: 'ENIPool',
-        metadata: { name, ownerReferences: owner, labels: { 'network.eni-operator.io/networkmode': mode.metadata.name! } },
+        metadata: { name, ownerReferences: owner, finalizers: [POOL_FINALIZER], labels: { 'network.eni-operator.io/networkmode': mode.metadata.name! } },
         spec: {
           nodeName: name,
           networkMode: mode.metadata.name!,
@@ -320,8 +370,8 @@ export class NodeReconciler {
     return this.d.cr.patchSpec<NodeNetwork>('nodenetworks', nn.metadata.name!, spec);
   }
 
-  private async execute(action: PoolAction, ctx: { cloud: CloudProvider; mode: NetworkMode; nodeName: string; instanceId: string; enis: NodeENI[]; mem: NodeMemory; save: () => Promise<void> }): Promise<void> {
-    const { cloud, mode, nodeName, instanceId, enis, mem, save } = ctx;
+  private async execute(action: PoolAction, ctx: { cloud: CloudProvider; mode: NetworkMode; nodeName: string; instanceId: string; enis: NodeENI[]; mem: NodeMemory; save: () => Promise<void>; log: NodeReconcilerDeps['log'] }): Promise<void> {
+    const { cloud, mode, nodeName, instanceId, enis, mem, save, log } = ctx;
     const now = () => this.d.now();
     try {
       switch (action.kind) {
@@ -368,7 +418,7 @@ export class NodeReconciler {
       if (err instanceof CloudError && err.kind === 'SubnetExhausted' && mem.subnets) {
         const subnetId = action.kind === 'createENI' ? action.subnetId : enis.find((e) => 'eniId' in action && e.id === action.eniId)?.subnetId;
         if (subnetId) mem.subnets.list = markExhausted(mem.subnets.list, subnetId, now());
-        this.d.log.warn('subnet exhausted', { node: nodeName, subnet: subnetId });
+        log.warn('subnet exhausted', { node: nodeName, subnet: subnetId });
         return;
       }
       throw err;
