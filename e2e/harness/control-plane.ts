@@ -213,7 +213,13 @@ export class ControlPlane {
     await this.kubectl(['apply', '--server-side', '-f', repoPath('config/rbac/rbac.yaml')]);
     await this.kubectl(['apply', '--server-side', '-k', repoPath('crds')]);
     const crds = RESOURCES.map((r) => `crd/${r.plural}.${GROUP}`);
-    await this.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds]);
+    // Not `kubectl wait --for=condition=Established`: it fails outright on a CRD
+    // that has no conditions yet, which happens on a loaded machine.
+    for (const until = Date.now() + 60_000; ; await new Promise((res) => setTimeout(res, 100))) {
+      const out = await this.kubectl(['get', ...crds, '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Established")].status}{"\\n"}{end}']).catch(() => '');
+      if (out.split('\n').filter((l) => l === 'True').length === crds.length) break;
+      if (Date.now() > until) throw new Error(`CRDs not Established after 60 s: ${crds.join(', ')}`);
+    }
     // Established is not yet servable: the API server answers 429 "storage is
     // (re)initializing" for a moment. Ready means every resource lists.
     for (const r of RESOURCES) {

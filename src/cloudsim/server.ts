@@ -31,6 +31,8 @@ type RateLimits = NonNullable<WorldSpec['rateLimits']>;
 
 export class Emulator {
   readonly faults = new Faults();
+  /** Extra read-only admin routes ('GET /_admin/x' -> body), e.g. the VPC fabric's. */
+  readonly adminRoutes = new Map<string, () => unknown>();
   private server?: Server;
   private buckets = new Map<string, TokenBucket>();
   private limits: RateLimits;
@@ -155,6 +157,8 @@ export class Emulator {
     const json = (): unknown => JSON.parse(req.body.toString('utf8') || '{}');
     const route = `${req.method} ${req.path}`;
     try {
+      const extra = this.adminRoutes.get(route);
+      if (extra) return ok(extra());
       switch (route) {
         case 'GET /_admin/healthz':
           return ok({ ok: true });

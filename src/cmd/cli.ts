@@ -17,7 +17,7 @@ export const COMMANDS: Record<string, Command> = {
     run: async (args) => (await import('../controller/main.js')).runController(args),
   },
   cloudsim: {
-    summary: 'Run the Alibaba + Tencent cloud emulator (--listen HOST:PORT --world FILE)',
+    summary: 'Run the Alibaba + Tencent cloud emulator (--listen HOST:PORT --world FILE [--fabric PREFIX])',
     run: async (args) => (await import('../cloudsim/main.js')).runCloudsim(args),
   },
   version: {
