@@ -34,7 +34,7 @@ tools: deps ## Build etcd, kube-apiserver and kubectl at their pinned versions (
 build: deps ## Compile TypeScript to dist/
 	@rm -rf dist
 	@$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json
-	@chmod +x dist/src/cmd/eni-operator.js
+	@chmod +x dist/src/cmd/eni-operator.js dist/src/cmd/eni-cni.js
 
 generate: build ## Regenerate crds/, config/rbac and the chart's copies from src/api
 	@$(NODE) dist/src/api/gen.js
@@ -64,6 +64,7 @@ bench: tools build ## Benchmarks; tables on stdout, JSON under bench/results/
 	@$(NODE) dist/e2e/bench/control-plane-start.js
 	@$(NODE) dist/e2e/bench/cloud-throughput.js
 	@$(NODE) dist/e2e/bench/controller-allocation.js
+	@$(NODE) dist/e2e/bench/cni-exec.js
 
 clean: ## Remove build output and the sandbox (keeps the tool cache)
 	@$(MAKE) --no-print-directory sandbox-down
