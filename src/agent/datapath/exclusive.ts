@@ -1,0 +1,86 @@
+// Exclusive ENI: the NIC itself moves into the pod namespace as ifName, with a
+// small veth to the node for node traffic. ADD: read the node, write the node
+// (alias + move + pair), write the pod.
+import type { Snapshot } from '../netlink/model.js';
+import type { Netns } from '../netlink/netns.js';
+import { diff, SnapshotIndex, writeAll } from './intent.js';
+import { exclusiveNodeIntent, exclusivePodIntent, nodeAddresses } from './intents.js';
+import { derivedMac, exclusiveAlias, exclusiveHostName, exclusivePodVethName, parseExclusiveAlias, podLinkAlias } from './names.js';
+import { paired, podNetns, quoted, read, withLinks, write } from './ops.js';
+import { cniResult } from './result.js';
+import { DatapathError, type CniResult, type PodNetwork, type PodSandbox } from './types.js';
+
+export async function applyExclusive(node: Netns, pn: PodNetwork, sb: PodSandbox): Promise<CniResult> {
+  const podNs = podNetns(sb.netns);
+  const snapshot = await read(node);
+  const index = new SnapshotIndex(snapshot);
+  const nodeIPs = nodeAddresses(snapshot);
+  const eni = index.linkByMac(pn.eniMac);
+  const hostName = exclusiveHostName(pn.podUID);
+  const podVeth = exclusivePodVethName(sb.ifName);
+  let host = index.links.get(hostName);
+  let hostMac = derivedMac('exclusive-host', pn.podUID);
+  let podMac = derivedMac('exclusive-pod', pn.podUID);
+  const nodeLines: string[] = [];
+  const podLines: string[] = [];
+  // Only an ADD that ran before has anything in the pod to look at.
+  const podSnapshot: Snapshot | undefined = !eni || host ? await read(podNs) : undefined;
+  if (eni) {
+    // The alias travels with the NIC and tells a later DEL (or repair) whose it is and the name to
+    // restore; set in the same request as the move, so a failed move leaves no mark.
+    const original = parseExclusiveAlias(eni.alias)?.originalName ?? eni.name;
+    nodeLines.push(`link set dev ${eni.name} alias ${quoted(exclusiveAlias(pn.podUID, original))} netns ${sb.netns} name ${sb.ifName}`);
+  } else {
+    const inPod = new SnapshotIndex(podSnapshot!).linkByMac(pn.eniMac);
+    if (!inPod) throw new DatapathError('ENINotFound', `no NIC with MAC ${pn.eniMac} (ENI ${pn.eniID}) in the node namespace nor in ${sb.netns}`);
+    if (inPod.name !== sb.ifName) podLines.push(`link set dev ${inPod.name} down`, `link set dev ${inPod.name} name ${sb.ifName}`);
+  }
+  if (host) {
+    const podLink = podSnapshot!.links.find((l) => l.name === podVeth);
+    if (paired(host, podLink)) {
+      hostMac = host.mac;
+      podMac = podLink!.mac;
+    } else {
+      if (podLink) throw new DatapathError('Conflict', `${podVeth} already exists in ${sb.netns} and is not this pod's veth`);
+      nodeLines.push(`link del dev ${hostName}`);
+      host = undefined;
+    }
+  }
+  if (!host) {
+    nodeLines.push(
+      `link add ${hostName} address ${hostMac} type veth peer name ${podVeth} address ${podMac} netns ${sb.netns}`,
+      `link set dev ${hostName} alias ${quoted(podLinkAlias(pn.podUID, sb.containerID))}`,
+    );
+  }
+  const gone = eni ? [hostName, eni.name] : [hostName];
+  const future = new SnapshotIndex(withLinks(snapshot, host ? [host] : [{ name: hostName, kind: 'veth', mac: hostMac }], gone));
+  await write(node, { before: nodeLines, actions: diff(exclusiveNodeIntent(pn, future), future).actions });
+  const podIntent = exclusivePodIntent(pn, sb.ifName, hostMac, nodeIPs);
+  await write(podNs, { before: podLines, actions: writeAll(podIntent) });
+  return cniResult(
+    [
+      { name: hostName, mac: hostMac },
+      { name: sb.ifName, mac: pn.eniMac, sandbox: sb.netns },
+      { name: podVeth, mac: podMac, sandbox: sb.netns },
+    ],
+    1,
+    `${pn.podIP}/${pn.prefix}`,
+    pn.gateway,
+    podIntent,
+  );
+}
+
+export async function checkExclusive(node: Netns, pn: PodNetwork, sb: PodSandbox): Promise<string[]> {
+  const podNs = podNetns(sb.netns);
+  const [snapshot, podSnapshot] = await Promise.all([read(node), read(podNs)]);
+  const index = new SnapshotIndex(snapshot);
+  const hostName = exclusiveHostName(pn.podUID);
+  const host = index.links.get(hostName);
+  const podVeth = exclusivePodVethName(sb.ifName);
+  const podLink = podSnapshot.links.find((l) => l.name === podVeth);
+  const problems = diff(exclusiveNodeIntent(pn, index), index).problems;
+  if (host && podLink && !paired(host, podLink)) problems.push(`${podVeth} in the pod is not the peer of ${hostName}`);
+  const podIntent = exclusivePodIntent(pn, sb.ifName, host?.mac ?? derivedMac('exclusive-host', pn.podUID), nodeAddresses(snapshot));
+  problems.push(...diff(podIntent, new SnapshotIndex(podSnapshot)).problems);
+  return problems;
+}
