@@ -51,13 +51,15 @@ test-unit: build ## Unit tests only (pure logic, no processes)
 test-integration: tools build ## Integration tests against a real etcd + kube-apiserver
 	@$(JEST) --ci --selectProjects integration
 
-sandbox-up: tools build ## Start a control plane with the CRDs that stays up; writes .sandbox/kubeconfig and .sandbox/env
-	@$(NODE) dist/e2e/sandbox/sandbox.js up --dir .sandbox
+NODES ?= 3
+PROVIDER ?= alibaba
+sandbox-up: tools build ## A cluster that stays up: control plane, cloud emulator + VPC fabric, NODES kubelets (3) on PROVIDER (alibaba); writes .sandbox/env
+	@$(NODE) dist/e2e/sandbox/sandbox.js up --dir .sandbox --nodes $(NODES) --provider $(PROVIDER)
 
 sandbox-down: ## Stop the sandbox and check nothing is left behind
 	@if [ -f dist/e2e/sandbox/sandbox.js ]; then $(NODE) dist/e2e/sandbox/sandbox.js down --dir .sandbox; else echo "no sandbox is up"; fi
 
-demo: tools build ## One shot: sandbox up, samples applied, state shown, sandbox down
+demo: tools build ## One shot: sandbox with 3 nodes, samples, the controller warming pools and planning a running workload, sandbox down
 	@hack/demo.sh
 
 bench: tools build ## Benchmarks; tables on stdout, JSON under bench/results/

@@ -1,16 +1,13 @@
-// Nothing the harness starts may outlive its owner: not after SIGKILL, not
-// after `sandbox down`.
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+// Nothing the harness starts may outlive its owner, not even after SIGKILL.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { ControlPlaneInfo } from './control-plane.js';
-import { repoPath, toolPath } from './paths.js';
+import { repoPath } from './paths.js';
 import { portOpen } from './ports.js';
 import { cleanupStaleInstances, isAlive } from './processes.js';
 
-const exec = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function eventually(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
@@ -72,43 +69,4 @@ test('an owner stopped by SIGTERM takes its control plane with it', async () => 
   expect(cleanupStaleInstances()).not.toContain(id); // nothing left to sweep
 }, 60_000);
 
-describe('sandbox up / down', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'eni-sandbox-')), 'sb');
-  const sandbox = (cmd: string) => exec(process.execPath, [repoPath('dist/e2e/sandbox/sandbox.js'), cmd, '--dir', dir]);
-  const state = () => JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { supervisorPid: number; pids: number[]; ports: number[] };
-
-  afterAll(async () => {
-    await sandbox('down').catch(() => undefined);
-  });
-
-  test('up serves kubectl, survives a second up, recovers from a killed supervisor, and down leaves nothing', async () => {
-    await sandbox('up');
-    const env = readFileSync(join(dir, 'env'), 'utf8');
-    expect(env).toMatch(/^KUBECONFIG=.*kubeconfig$/m);
-    expect(env).toMatch(/^ENI_SANDBOX_APISERVER=https:\/\/127\.0\.0\.1:\d+$/m);
-    const cloudsim = /^ENI_SANDBOX_CLOUDSIM=(http:\/\/127\.0\.0\.1:\d+)$/m.exec(env)![1]!;
-    expect(await (await fetch(`${cloudsim}/_admin/healthz`)).json()).toEqual({ ok: true });
-    const get = () => exec(toolPath('kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'networkmodes']);
-    await expect(get()).resolves.toMatchObject({ stderr: expect.stringContaining('No resources found') as string });
-
-    const first = state();
-    expect((await sandbox('up')).stdout).toContain('already up');
-    expect(state().supervisorPid).toBe(first.supervisorPid);
-
-    // A crashed sandbox: its processes go with the supervisor, the next `up` starts afresh.
-    process.kill(first.supervisorPid, 'SIGKILL');
-    await eventually('sandbox processes to die with the supervisor', () => !first.pids.some(isAlive));
-    expect((await sandbox('up')).stdout).toContain('removed a stale sandbox');
-    const second = state();
-    expect(second.supervisorPid).not.toBe(first.supervisorPid);
-    await expect(get()).resolves.toBeDefined();
-
-    const down = await sandbox('down');
-    // supervisor, etcd, kube-apiserver, kube-controller-manager, kube-scheduler, cloudsim
-    expect(down.stdout).toMatch(/sandbox down: 6 processes stopped/);
-    expect([second.supervisorPid, ...second.pids].filter(isAlive)).toEqual([]);
-    expect(await openPorts(second.ports)).toEqual([]);
-    expect(existsSync(dir)).toBe(false);
-    expect((await sandbox('down')).stdout).toContain('no sandbox is up');
-  }, 120_000);
-});
+// `sandbox up` / `down`, with their nodes and crash recovery: e2e/sandbox/sandbox.test.ts.

@@ -32,7 +32,7 @@ export interface InstanceRecord {
 }
 
 /** Start time of a process in clock ticks since boot, or '' if it is gone. */
-function processStart(pid: number): string {
+export function processStart(pid: number): string {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 22 (starttime); the command name in field 2 may contain spaces, so split after ')'.

@@ -16,6 +16,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Run the controller-manager (NetworkModes, warm ENI/IP pools, per-pod plans)',
     run: async (args) => (await import('../controller/main.js')).runController(args),
   },
+  agent: {
+    summary: 'Run the node agent (serves the eni-cni plugin, applies the node\'s NodeNetwork plan)',
+    run: async (args) => (await import('../agent/main.js')).runAgent(args),
+  },
   cloudsim: {
     summary: 'Run the Alibaba + Tencent cloud emulator (--listen HOST:PORT --world FILE [--fabric PREFIX])',
     run: async (args) => (await import('../cloudsim/main.js')).runCloudsim(args),

@@ -18,8 +18,12 @@
 // - nftables in the bridge family sees which port a frame entered by (the
 //   inet family would see only the bridge): a frame from a NIC passes only if
 //   (port, source MAC, source IP) is an assigned address of that port's ENI,
-//   for IPv4 and for ARP alike (an ARP from an unassigned address would
-//   otherwise create a neighbour entry and make that address reachable).
+//   for IPv4 and for ARP replies. ARP requests from a NIC's own MAC are
+//   answered whatever their sender address, as a VPC's gateway does: a node
+//   ARPs through a bare ENI (no address of its own) with another of its
+//   addresses as the sender. What the router learns from such a request
+//   cannot make an address reachable: it forwards only to assigned addresses
+//   (the `assigned` set), whatever its neighbour table says.
 // - All VPCs share the router; an inet forward filter only lets a packet
 //   leave through a bridge of the VPC it came from, and the router answers
 //   only its own VPC's gateways.
@@ -129,10 +133,14 @@ export function nftRuleset(subnets: FabricSubnet[], vpcs: Map<string, string[]>)
   set eni_sources {
     type ifname . ether_addr . ipv4_addr
   }
+  set eni_ports {
+    type ifname . ether_addr
+  }
   chain from_nics {
     type filter hook prerouting priority filter; policy drop;
     ether type ip iifname . ether saddr . ip saddr @eni_sources accept
     ether type arp iifname . ether saddr . arp saddr ip @eni_sources iifname . arp saddr ether . arp saddr ip @eni_sources accept
+    ether type arp arp operation request iifname . ether saddr @eni_ports iifname . arp saddr ether @eni_ports accept
     counter drop
   }
 }
@@ -145,9 +153,12 @@ table inet ${NFT_TABLE} {
     type ifname . ipv4_addr
     ${elements(gateways)}
   }
+  set assigned {
+    type ipv4_addr
+  }
   chain forward {
     type filter hook forward priority filter; policy drop;
-    iifname . oifname @vpc_paths accept
+    iifname . oifname @vpc_paths ip daddr @assigned accept
   }
   chain input {
     type filter hook input priority filter; policy drop;
@@ -196,6 +207,7 @@ export function addNic(stages: Stages, nic: NicPlacement): NicGroup {
     stages.node(nic.netns).push(`addr add ${nic.primaryIP}/${nic.subnet.prefixLength} dev ${nic.ifname}`, `link set ${nic.ifname} up`, `route add default via ${nic.subnet.gateway} dev ${nic.ifname}`);
   }
   stages.fdb.push(`fdb replace ${nic.mac} dev ${nic.port} master static`);
+  stages.nft.push(`add element bridge ${NFT_TABLE} eni_ports { "${nic.port}" . ${nic.mac.toLowerCase()} }`);
   addAddresses(stages, nic.port, nic.mac, nic.subnet, nic.ips);
   return group;
 }
@@ -203,6 +215,7 @@ export function addNic(stages: Stages, nic: NicPlacement): NicGroup {
 /** Removing the port removes its veth peer too, wherever a consumer has moved or renamed it. */
 export function removeNic(stages: Stages, port: string, mac: string, subnet: FabricSubnet, ips: string[]): void {
   removeAddresses(stages, port, mac, subnet, ips);
+  stages.nft.push(`add element bridge ${NFT_TABLE} eni_ports { "${port}" . ${mac.toLowerCase()} }`, `delete element bridge ${NFT_TABLE} eni_ports { "${port}" . ${mac.toLowerCase()} }`);
   stages.routerRemovals.push(`link del ${port}`);
 }
 
@@ -210,6 +223,7 @@ export function addAddresses(stages: Stages, port: string, mac: string, subnet: 
   if (ips.length === 0) return;
   for (const ip of ips) stages.router.push(`neigh replace ${ip} lladdr ${mac} dev ${subnet.bridge} nud permanent`);
   stages.nft.push(`add element bridge ${NFT_TABLE} eni_sources { ${ips.map((ip) => sourceElement(port, mac, ip)).join(', ')} }`);
+  stages.nft.push(`add element inet ${NFT_TABLE} assigned { ${ips.join(', ')} }`);
 }
 
 export function removeAddresses(stages: Stages, port: string, mac: string, subnet: FabricSubnet, ips: string[]): void {
@@ -218,6 +232,7 @@ export function removeAddresses(stages: Stages, port: string, mac: string, subne
   const elements = ips.map((ip) => sourceElement(port, mac, ip)).join(', ');
   // nft 1.0.6 has no "destroy": adding first makes the delete succeed even if the element is gone.
   stages.nft.push(`add element bridge ${NFT_TABLE} eni_sources { ${elements} }`, `delete element bridge ${NFT_TABLE} eni_sources { ${elements} }`);
+  stages.nft.push(`add element inet ${NFT_TABLE} assigned { ${ips.join(', ')} }`, `delete element inet ${NFT_TABLE} assigned { ${ips.join(', ')} }`);
 }
 
 function sourceElement(port: string, mac: string, ip: string): string {

@@ -126,7 +126,13 @@ describe('commands', () => {
     expect(hot.nodes.size).toBe(0);
     expect(hot.router).toEqual([`neigh replace 10.0.0.5 lladdr 00:16:3e:00:00:01 dev ${subnet.bridge} nud permanent`]);
     expect(hot.fdb).toEqual(['fdb replace 00:16:3e:00:00:01 dev v00163e000001 master static']);
-    expect(hot.nft).toEqual(['add element bridge eni_fabric eni_sources { "v00163e000001" . 00:16:3e:00:00:01 . 10.0.0.5 }']);
+    expect(hot.nft).toEqual([
+      // The port may ask the gateway with any sender address; it may send only from its own.
+      'add element bridge eni_fabric eni_ports { "v00163e000001" . 00:16:3e:00:00:01 }',
+      'add element bridge eni_fabric eni_sources { "v00163e000001" . 00:16:3e:00:00:01 . 10.0.0.5 }',
+      // The router forwards to assigned addresses only.
+      'add element inet eni_fabric assigned { 10.0.0.5 }',
+    ]);
   });
 
   test('removals tolerate what is already gone: neighbours by a forced batch, nft elements added before deleted', () => {
@@ -136,7 +142,9 @@ describe('commands', () => {
     expect(stages.empty).toBe(true);
     removeNic(stages, 'v1', '00:16:3e:00:00:01', subnet, ['10.0.0.5']);
     expect(stages.routerRemovals).toEqual([`neigh del 10.0.0.5 dev ${subnet.bridge}`, 'link del v1']);
-    expect(stages.nft[0]).toMatch(/^add element/);
-    expect(stages.nft[1]).toMatch(/^delete element/);
+    expect(stages.nft.filter((_, i) => i % 2 === 0).every((l) => l.startsWith('add element'))).toBe(true);
+    expect(stages.nft.filter((_, i) => i % 2 === 1).every((l) => l.startsWith('delete element'))).toBe(true);
+    expect(stages.nft.some((l) => l.startsWith('delete element inet eni_fabric assigned { 10.0.0.5 }'))).toBe(true);
+    expect(stages.nft.some((l) => l.startsWith('delete element bridge eni_fabric eni_ports'))).toBe(true);
   });
 });

@@ -1,0 +1,186 @@
+// `eni-operator agent`: one per node, in the node's network namespace. Watches
+// its own NodeNetwork, serves the CNI plugin on a unix socket, applies each
+// attachment through the datapath, repairs drift, and reports per-attachment
+// status and the node's capabilities. It reads no Secret and calls no cloud.
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { hostname } from 'node:os';
+import * as k8s from '@kubernetes/client-node';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { NodeNetwork } from '../api/nodenetwork.js';
+import { parseHostPort } from '../cmd/host-port.js';
+import { parseDuration } from '../controller/duration.js';
+import { CRClient } from '../controller/kube.js';
+import { HealthServer } from '../controller/runtime/health.js';
+import { createLogger } from '../log/logger.js';
+import { AgentMetrics } from '../metrics/agent.js';
+import { CniMetrics } from '../metrics/cni.js';
+import { startCniServer } from './cni-server.js';
+import { ContainerMap } from './container-map.js';
+import { detectCapabilities } from './datapath/capabilities.js';
+import { Datapath } from './datapath/datapath.js';
+import { AgentHandler } from './handler.js';
+import { namedNetns, netnsExists, type Netns } from './netlink/netns.js';
+import { PlanSource } from './plan-source.js';
+import { forgettable, statusFor, type LocalState } from './status.js';
+import { StatusWriter } from './status-writer.js';
+
+const USAGE = `Usage: eni-operator agent [flags]
+
+Runs the node agent: serves the eni-cni plugin and wires pods as the node's
+NodeNetwork says.
+
+Flags:
+  --kubeconfig FILE        kubeconfig (default: in-cluster or $KUBECONFIG)
+  --node NAME              this node's name (default: $NODE_NAME, else the hostname)
+  --socket PATH            unix socket for the CNI plugin (default /run/eni-operator/agent.sock)
+  --state-dir DIR          small state kept across restarts (default /run/eni-operator)
+  --listen HOST:PORT       /healthz, /readyz, /metrics (default 127.0.0.1:9966)
+  --plan-wait DURATION     longest an ADD waits for the controller's plan (default 10s)
+  --repair-interval DUR    read back the kernel and repair drift this often (default 1m)
+  --node-netns NAME        act on this named network namespace (/run/netns/NAME) instead of
+                           the agent's own: the sandbox's simulated nodes, whose agent stays
+                           where it can reach the API server
+  --log-level LEVEL        error|warn|info|debug (default info)
+  -h, --help               this help
+`;
+
+export async function runAgent(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        kubeconfig: { type: 'string' },
+        node: { type: 'string', default: process.env.NODE_NAME ?? hostname() },
+        socket: { type: 'string', default: '/run/eni-operator/agent.sock' },
+        'state-dir': { type: 'string', default: '/run/eni-operator' },
+        listen: { type: 'string', default: '127.0.0.1:9966' },
+        'plan-wait': { type: 'string', default: '10s' },
+        'repair-interval': { type: 'string', default: '1m' },
+        'node-netns': { type: 'string' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`agent: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let planWaitMs: number, repairMs: number, listen: { host: string; port: number };
+  let nodeNetns: Netns | undefined;
+  try {
+    if (values['node-netns'] !== undefined) {
+      nodeNetns = namedNetns(values['node-netns']);
+      if (!netnsExists(nodeNetns)) throw new Error(`--node-netns: no network namespace /run/netns/${values['node-netns']}`);
+    }
+    planWaitMs = parseDuration(values['plan-wait']);
+    repairMs = parseDuration(values['repair-interval']);
+    listen = parseHostPort(values.listen);
+    if (!values.node) throw new Error('--node is empty');
+  } catch (err) {
+    process.stderr.write(`agent: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const nodeName = values.node;
+  const log = createLogger({ component: 'agent', level: values['log-level'] }).child({ node: nodeName });
+  const kc = new k8s.KubeConfig();
+  if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
+  else kc.loadFromDefault();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'eni_operator_agent_' });
+  const metrics = new AgentMetrics(registry);
+
+  const caps = await detectCapabilities();
+  log.info('agent starting', { kernel: caps.kernelVersion, ipvlan: caps.ipvlan, ebpf: caps.ebpf, detail: caps.detail });
+  const plan = new PlanSource(kc, nodeName, (err) => log.warn('NodeNetwork watch error', { err: String(err) }));
+  const datapath = new Datapath({ ipvlan: caps.ipvlan, ...(nodeNetns ? { node: nodeNetns } : {}) });
+  const states = new Map<string, LocalState>();
+  const containers = new ContainerMap(join(values['state-dir'], `${nodeName}.containers.json`));
+  const cr = new CRClient(kc);
+  const capabilities = { kernelVersion: caps.kernelVersion, ipvlan: caps.ipvlan, ebpf: caps.ebpf };
+  const writer = new StatusWriter({
+    cr,
+    nodeName,
+    current: () => plan.current(),
+    compute: () => {
+      const nn = plan.current();
+      if (!nn) return undefined;
+      // Released and no longer planned: the controller has seen it, forget it.
+      for (const uid of forgettable(nn.spec, states)) states.delete(uid);
+      return statusFor(nn.spec, states, nn.status, capabilities, nn.metadata.generation ?? 0);
+    },
+    onError: (err) => log.warn('NodeNetwork status not written; retrying', { err: String(err) }),
+  });
+
+  await plan.start();
+  // What was reported before a restart stands until the kernel says otherwise.
+  for (const a of plan.current()?.status?.attachments ?? []) states.set(a.podUID, { state: a.state, ...(a.reason ? { reason: a.reason } : {}), ...(a.message ? { message: a.message } : {}), at: Date.now() });
+
+  let repairing: Promise<void> | undefined;
+  const repair = (why: string): Promise<void> =>
+    (repairing ??= (async () => {
+      try {
+        const desired = plan.current()?.spec.attachments ?? [];
+        const result = await datapath.repair(desired);
+        for (const a of result.actions) metrics.repairs.inc({ kind: a.kind.endsWith('-delete') || a.kind === 'eni-release' ? 'remove' : 'repair' });
+        if (result.actions.length > 0) log.info('repaired the node datapath', { why, actions: result.actions.map((a) => `${a.kind}: ${a.why}`) });
+        for (const p of result.problems) {
+          metrics.repairs.inc({ kind: 'pod' });
+          // Only pods that were Ready: a pod not yet ADDed has nothing to repair.
+          if (states.get(p.podUID)?.state === 'Ready') states.set(p.podUID, { state: 'Failed', reason: 'Drift', message: p.problem, at: Date.now() });
+        }
+        containers.prune((uid) => states.has(uid) || plan.attachment(uid) !== undefined);
+        writer.poke();
+      } catch (err) {
+        log.warn('repair failed', { why, err: String(err) });
+      } finally {
+        repairing = undefined;
+      }
+    })());
+  await repair('start');
+  let planned = new Set((plan.current()?.spec.attachments ?? []).map((a) => a.podUID));
+  plan.onChange((nn: NodeNetwork | undefined) => {
+    writer.poke();
+    const now = new Set((nn?.spec.attachments ?? []).map((a) => a.podUID));
+    // An attachment left the plan: what it had on the node goes.
+    if ([...planned].some((uid) => !now.has(uid))) void repair('attachments left the plan');
+    planned = now;
+  });
+  const repairTimer = setInterval(() => void repair('periodic'), repairMs);
+
+  const handler = new AgentHandler({
+    datapath,
+    plan,
+    states,
+    containers,
+    changed: () => writer.poke(),
+    planWaitMs,
+    now: () => Date.now(),
+    log,
+    observe: { planWait: (s, found) => metrics.planWait.observe({ found: String(found) }, s) },
+  });
+  const server = await startCniServer(values.socket, handler, { metrics: new CniMetrics(registry), logger: log });
+  const health = new HealthServer({ registry });
+  health.addLivenessCheck('ping', () => true);
+  health.addReadinessCheck('plan-synced', () => plan.informer.hasSynced());
+  const address = await health.listen(listen.host, listen.port);
+  writer.poke();
+  log.info('agent ready', { socket: values.socket, health: `${address.host}:${address.port}` });
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  log.info('shutting down: finishing in-flight CNI requests');
+  clearInterval(repairTimer);
+  await server.close();
+  await writer.close();
+  await plan.stop();
+  await health.close();
+  return 0;
+}
