@@ -282,9 +282,11 @@ try {
 
   // The controller, as a process, with its own kubeconfig.
   const log = createWriteStream(logFile);
+  // ENI_BENCH_CONTROLLER_NODE_ARGS: extra Node.js flags for the controller (e.g. --heapsnapshot-signal=SIGUSR2).
+  const nodeArgs = (process.env.ENI_BENCH_CONTROLLER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const proc = spawn(
     process.execPath,
-    [repoPath('dist/src/cmd/eni-operator.js'), 'controller', '--kubeconfig', cp.info.kubeconfigs.controller, '--cluster-id', 'bench', '--listen', '127.0.0.1:0', '--identity', 'bench', '--release-grace', '5m', '--log-level', 'info'],
+    [...nodeArgs, repoPath('dist/src/cmd/eni-operator.js'), 'controller', '--kubeconfig', cp.info.kubeconfigs.controller, '--cluster-id', 'bench', '--listen', '127.0.0.1:0', '--identity', 'bench', '--release-grace', '5m', '--log-level', 'info'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   controller = proc;

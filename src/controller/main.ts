@@ -196,7 +196,9 @@ export async function runController(args: string[]): Promise<number> {
   };
   // The agent's status (Released attachments) wakes the node's reconcile.
   const onPlan = (nn: NodeNetwork): void => nodeQueue.add(nn.metadata.name!);
-  const onPool = (p: ENIPool): void => modeQueue.add(p.spec.networkMode);
+  // A NetworkMode's totals follow its pools within a second: during a burst of
+  // allocations that is one status write a second, not one per ledger write.
+  const onPool = (p: ENIPool): void => modeQueue.addAfter(p.spec.networkMode, 1000);
   modes.on('add', onMode).on('update', onMode).on('delete', onMode);
   plans.on('add', onPlan).on('update', onPlan).on('delete', onPlan);
   pools.on('add', onPool).on('update', onPool).on('delete', onPool);

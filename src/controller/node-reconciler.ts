@@ -253,7 +253,9 @@ export class NodeReconciler {
         const seen = mem.firstSeen.get(pod.metadata!.uid!);
         if (seen !== undefined) d.observe?.allocated((planned - seen) / 1000);
       }
-      await Promise.all(
+      // Events and conditions do not hold up the next round (the next pods' plans): they
+      // go out in the background; the recorder and the condition writer report their own errors.
+      void Promise.all(
         newly.map(async (pod) => {
           const held = findPod(enis, pod.metadata!.uid!)!;
           const message = `${held.kind === 'eni' ? 'exclusive ENI' : 'address'} ${held.address} on ${held.eniId}`;
