@@ -53,13 +53,14 @@ test-integration: tools build ## Integration tests against a real etcd + kube-ap
 
 NODES ?= 3
 PROVIDER ?= alibaba
-sandbox-up: tools build ## A cluster that stays up: control plane, cloud emulator + VPC fabric, NODES kubelets (3) on PROVIDER (alibaba); writes .sandbox/env
-	@$(NODE) dist/e2e/sandbox/sandbox.js up --dir .sandbox --nodes $(NODES) --provider $(PROVIDER)
+CNI ?= eni
+sandbox-up: tools build ## A cluster that stays up: control plane, cloud emulator + VPC fabric, NODES kubelets (3) on PROVIDER (alibaba), the operator (CNI=eni; bridge: without it); writes .sandbox/env
+	@$(NODE) dist/e2e/sandbox/sandbox.js up --dir .sandbox --nodes $(NODES) --provider $(PROVIDER) --cni $(CNI)
 
 sandbox-down: ## Stop the sandbox and check nothing is left behind
 	@if [ -f dist/e2e/sandbox/sandbox.js ]; then $(NODE) dist/e2e/sandbox/sandbox.js down --dir .sandbox; else echo "no sandbox is up"; fi
 
-demo: tools build ## One shot: sandbox with 3 nodes, samples, the controller warming pools and planning a running workload, sandbox down
+demo: tools build ## One shot: 3-node sandbox running the operator, NetworkMode applied, shared + exclusive pods on VPC IPs talking across nodes, sandbox down
 	@hack/demo.sh
 
 bench: tools build ## Benchmarks; tables on stdout, JSON under bench/results/

@@ -117,12 +117,15 @@ test('three nodes onboard and converge to their warm targets; the ledger equals 
   }
 }, 60_000);
 
-test('a burst of 40 pods on one node all get distinct addresses, in the ledger and in the plan', async () => {
+test('a burst of 40 pods on one node all get distinct addresses, in the ledger and in the plan; host-network pods get none', async () => {
   const names = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
-  await Promise.all(names.map((n) => core().createNamespacedPod({ namespace: NS, body: pod(n, 'nr-1') })));
+  const hostPod = pod('on-host-network', 'nr-1');
+  hostPod.spec!.hostNetwork = true;
+  await Promise.all([...names.map((n) => core().createNamespacedPod({ namespace: NS, body: pod(n, 'nr-1') })), core().createNamespacedPod({ namespace: NS, body: hostPod })]);
   await settle('nr-1');
   const attachments = (await plan('nr-1')).spec.attachments ?? [];
   expect(attachments).toHaveLength(40);
+  expect(attachments.some((a) => a.name === 'on-host-network')).toBe(false);
   expect(new Set(attachments.map((a) => a.ip)).size).toBe(40);
   expect(attachments.every((a) => a.mode === 'veth' && /^10\.0\.(1[6-9]|2\d|3[01])\.\d+\/20$/.test(a.ip) && a.gateway === '10.0.31.253' && /^00:16:3e:/.test(a.mac))).toBe(true);
   const p = await pool('nr-1');

@@ -2,7 +2,7 @@
 // labels, capacity), runs the node's pods in the node's fabric namespace with
 // the node's CNI configuration, and dies with the supervisor (ProcessGroup).
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ProviderType } from '../../src/api/common.js';
 import type { InstanceTypeSpec } from '../../src/cloudsim/world-spec.js';
 import { kubectl, type ControlPlaneInfo } from '../harness/control-plane.js';
@@ -10,7 +10,7 @@ import { repoPath } from '../harness/paths.js';
 import type { ProcessGroup } from '../harness/processes.js';
 import type { SandboxNodeInfo } from './info.js';
 import { podNetnsPrefix } from './naming.js';
-import { CNI_BIN_DIRS, writeNodeNetworkConfig } from './node-cni.js';
+import { writeNodeNetworkConfig, type SandboxCNI } from './node-cni.js';
 import { nodeCapacity, nodeLabels, pairs, providerID } from './node-spec.js';
 import type { SandboxNode } from './world.js';
 
@@ -25,6 +25,11 @@ export interface KubeletLaunch {
   /** The sandbox folder; the node's files go under nodes/<name>/. */
   dir: string;
   kubeconfig: string;
+  sandboxId: string;
+  cni: SandboxCNI;
+  cniBinDirs: string[];
+  /** The node agent's CNI socket (eni). */
+  agentSocket: string;
 }
 
 /** Writes the node's CNI configuration and starts its kubelet; returns what the sandbox reports of it. */
@@ -33,17 +38,20 @@ export function startKubelet(group: ProcessGroup, l: KubeletLaunch): SandboxNode
   const cniConfDir = join(home, 'net.d');
   const stateDir = join(home, 'state');
   mkdirSync(stateDir, { recursive: true });
-  writeNodeNetworkConfig(cniConfDir, { index: l.index, name: l.node.name, instanceId: l.node.instanceId, netns: l.netns, primaryIP: l.primaryIP, stateDir });
+  const context = { index: l.index, name: l.node.name, instanceId: l.node.instanceId, netns: l.netns, primaryIP: l.primaryIP, stateDir, agentSocket: l.agentSocket };
+  writeNodeNetworkConfig(cniConfDir, context, l.cni);
   const id = providerID(l.provider, l.node);
   const podPrefix = podNetnsPrefix(l.fabricPrefix, l.index);
   const kubeletLog = join(home, 'kubelet.log');
   const args = [
     repoPath('dist/e2e/kubelet/main.js'),
     ...['--kubeconfig', l.kubeconfig, '--node', l.node.name, '--node-netns', l.netns, '--node-ip', l.primaryIP],
-    ...['--netns-prefix', podPrefix, '--cni-bin-dir', CNI_BIN_DIRS.join(':'), '--cni-conf-dir', cniConfDir, '--state-dir', stateDir],
-    ...['--register', '--provider-id', id, '--node-labels', pairs(nodeLabels(l.node)), '--capacity', pairs(nodeCapacity(l.instanceType))],
+    ...['--netns-prefix', podPrefix, '--cni-bin-dir', l.cniBinDirs.join(':'), '--cni-conf-dir', cniConfDir, '--state-dir', stateDir],
+    ...['--register', '--provider-id', id, '--node-labels', pairs(nodeLabels(l.node, l.sandboxId)), '--capacity', pairs(nodeCapacity(l.instanceType))],
   ];
-  const proc = group.start(l.node.name, process.execPath, args, kubeletLog);
+  // eni-cni starts with `#!/usr/bin/env node`: the plugins the kubelet execs must find this Node (24) first.
+  const env = { ...process.env, PATH: [dirname(process.execPath), process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'].join(':') };
+  const proc = group.start(l.node.name, process.execPath, args, kubeletLog, env);
   return {
     name: l.node.name,
     instanceId: l.node.instanceId,
@@ -54,6 +62,7 @@ export function startKubelet(group: ProcessGroup, l: KubeletLaunch): SandboxNode
     ip: l.primaryIP,
     podNetnsPrefix: podPrefix,
     cniConfDir,
+    agentSocket: l.cni === 'eni' ? l.agentSocket : '',
     kubeletLog,
     kubeletPid: proc.pid!,
   };

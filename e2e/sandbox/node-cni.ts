@@ -1,18 +1,23 @@
 // The CNI configuration of each sandbox node, in one replaceable place.
 //
-// Until the project's own plugin and agent run in the sandbox, a node's pods
-// sit on the reference `bridge` plugin with `host-local` addresses from a
-// node-local range (10.244.<n>.0/24) that is routed only inside that node's
-// namespace: pods run and reach each other and their node, but not other
-// nodes (nothing routes 10.244/16 between nodes, and the VPC router drops
-// addresses no ENI owns). Switching the sandbox to eni-cni means changing
-// `nodeNetworkConfig` (and CNI_BIN_DIRS) only.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Two choices (`sandbox up --cni`):
+//  - `eni` (default): the operator itself. The node's conflist names the
+//    project's `eni-cni` plugin, which forwards every call to the node's agent
+//    on its unix socket; pods get VPC addresses from the node's ENIs.
+//  - `bridge`: the reference `bridge` plugin with `host-local` addresses from
+//    a node-local range (10.244.<n>.0/24) routed only inside that node's
+//    namespace. Pods run and reach each other and their node, but not other
+//    nodes. It proves the simulated kubelet without any of the operator.
+import { accessSync, chmodSync, constants, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetworkConfigList } from '../kubelet/cni.js';
+import { repoPath } from '../harness/paths.js';
 
-/** Where the kubelets look for plugin binaries: Debian's containernetworking-plugins. */
-export const CNI_BIN_DIRS = ['/usr/lib/cni'];
+export const SANDBOX_CNIS = ['eni', 'bridge'] as const;
+export type SandboxCNI = (typeof SANDBOX_CNIS)[number];
+
+/** Debian's containernetworking-plugins (bridge, host-local, loopback, ...). */
+const REFERENCE_PLUGINS = '/usr/lib/cni';
 
 /** What a node's network configuration may depend on. */
 export interface NodeNetworkContext {
@@ -25,6 +30,8 @@ export interface NodeNetworkContext {
   primaryIP: string;
   /** Folder the node's plugins may keep state in (IPAM reservations). */
   stateDir: string;
+  /** The node agent's CNI socket (eni only). */
+  agentSocket: string;
 }
 
 /** The node-local pod range of the bridge configuration. */
@@ -33,7 +40,17 @@ export function podCIDR(index: number): { subnet: string; gateway: string } {
   return { subnet: `10.244.${index}.0/24`, gateway: `10.244.${index}.1` };
 }
 
-export function nodeNetworkConfig(node: NodeNetworkContext): NetworkConfigList {
+/** Longest path a unix socket address holds (sun_path is 108 bytes with its NUL). */
+const MAX_SOCKET_PATH = 107;
+
+export function nodeNetworkConfig(node: NodeNetworkContext, cni: SandboxCNI): NetworkConfigList {
+  if (cni === 'eni') {
+    if (Buffer.byteLength(node.agentSocket) > MAX_SOCKET_PATH) {
+      throw new Error(`agent socket ${node.agentSocket} is longer than a unix socket path may be (${MAX_SOCKET_PATH} bytes): use a shorter sandbox folder`);
+    }
+    // The agent answers quickly once the pod's address is planned; the plugin waits as long as the agent may wait for the plan.
+    return { cniVersion: '1.0.0', name: 'eni', plugins: [{ type: 'eni-cni', agentSocket: node.agentSocket, timeoutMs: 30_000 }] };
+  }
   const { subnet, gateway } = podCIDR(node.index);
   return {
     cniVersion: '1.0.0',
@@ -51,9 +68,35 @@ export function nodeNetworkConfig(node: NodeNetworkContext): NetworkConfigList {
 }
 
 /** Writes the node's configuration as the only file of `confDir`; returns its path. */
-export function writeNodeNetworkConfig(confDir: string, node: NodeNetworkContext): string {
+export function writeNodeNetworkConfig(confDir: string, node: NodeNetworkContext, cni: SandboxCNI): string {
   mkdirSync(confDir, { recursive: true });
   const file = join(confDir, '10-sandbox.conflist');
-  writeFileSync(file, JSON.stringify(nodeNetworkConfig(node), null, 2) + '\n');
+  writeFileSync(file, JSON.stringify(nodeNetworkConfig(node, cni), null, 2) + '\n');
   return file;
+}
+
+/**
+ * The kubelets' plugin directories. For eni, `<sandbox>/cni-bin` holds
+ * `eni-cni`, a symlink to the compiled plugin (an executable with a
+ * `#!/usr/bin/env node` line, as a runtime finds any plugin binary); the
+ * reference plugins stay on the path after it.
+ */
+export function prepareCniBinDirs(sandboxDir: string, cni: SandboxCNI): string[] {
+  if (cni === 'bridge') return [REFERENCE_PLUGINS];
+  const plugin = repoPath('dist/src/cmd/eni-cni.js');
+  try {
+    accessSync(plugin, constants.X_OK);
+  } catch {
+    // tsc writes files without the executable bit; `make build` sets it, a plain `tsc -p .` may not have.
+    try {
+      chmodSync(plugin, 0o755);
+    } catch (err) {
+      throw new Error(`${plugin} is not an executable plugin (${(err as Error).message}): compile first (\`make build\`)`, { cause: err });
+    }
+  }
+  const bin = join(sandboxDir, 'cni-bin');
+  mkdirSync(bin, { recursive: true });
+  rmSync(join(bin, 'eni-cni'), { force: true });
+  symlinkSync(plugin, join(bin, 'eni-cni'));
+  return [bin, REFERENCE_PLUGINS];
 }

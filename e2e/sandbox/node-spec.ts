@@ -3,6 +3,7 @@
 // its instance type. Pure.
 import type { ProviderType } from '../../src/api/common.js';
 import type { InstanceTypeSpec } from '../../src/cloudsim/world-spec.js';
+import { SANDBOX_NODE_LABEL } from './operator-config.js';
 import type { SandboxNode } from './world.js';
 
 /**
@@ -23,8 +24,10 @@ export function providerID(provider: ProviderType, node: SandboxNode): string {
   return provider === 'alibaba' ? `${node.region}.${node.instanceId}` : `qcloud:///${tencentZoneNumber(node.zone)}/${node.instanceId}`;
 }
 
-export function nodeLabels(node: SandboxNode): Record<string, string> {
+/** The well-known labels, and the sandbox's own (which its NetworkMode selects). */
+export function nodeLabels(node: SandboxNode, sandboxId: string): Record<string, string> {
   return {
+    [SANDBOX_NODE_LABEL]: sandboxId,
     'kubernetes.io/hostname': node.name,
     'topology.kubernetes.io/region': node.region,
     'topology.kubernetes.io/zone': node.zone,

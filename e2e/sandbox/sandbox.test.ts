@@ -1,64 +1,25 @@
 // `sandbox up` / `down` end to end, as `make sandbox-up` runs them: a real
 // control plane, the emulator's VPC fabric and simulated kubelets running
-// pods with the reference bridge CNI; then crashes (SIGKILLed supervisors)
-// and their cleanup by the next `up`, and a `down` that leaves nothing.
+// pods with the reference bridge CNI (`--cni bridge`: the kubelet proven
+// without the operator); then crashes (SIGKILLed supervisors, one of them
+// running the operator) and their cleanup by the next `up`, and a `down` that
+// leaves nothing. operator.test.ts has the sandbox with the operator at work.
 // Each sandbox lives in a folder of this run; root only.
 import * as k8s from '@kubernetes/client-node';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { listNamespaces, pidsIn } from '../../src/cloudsim/fabric/cleanup.js';
-import { ownsName } from '../../src/cloudsim/fabric/names.js';
-import type { ProbeResult } from '../kubelet/echo-client.js';
-import { repoPath } from '../harness/paths.js';
-import { portOpen } from '../harness/ports.js';
+import { listNamespaces } from '../../src/cloudsim/fabric/cleanup.js';
 import { isAlive } from '../harness/processes.js';
 import { waitForDefaultServiceAccount } from '../harness/scenario.js';
 import type { SandboxInfo } from './info.js';
 import { sandboxNames } from './naming.js';
-import { kernelLeftovers, readSandboxRecords } from './registry.js';
-import { readInfo, readState, type SandboxState } from './state.js';
+import { readInfo, readState } from './state.js';
+import { NOTHING_LEFT, eventually, exec, failures, footprint, leftovers, namespacesOf, podNetns, probe, sandbox } from './test-kit.js';
 
-const exec = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'eni-sandbox-test-'));
 const dirA = join(root, 'a');
 const dirB = join(root, 'b');
-const sandbox = async (...args: string[]) => (await exec(process.execPath, [repoPath('dist/e2e/sandbox/sandbox.js'), ...args])).stdout;
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  for (const until = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 100))) {
-    const value = await Promise.resolve().then(probe).catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-  }
-}
-
-const namespacesOf = (prefix: string) => listNamespaces().filter((n) => ownsName(prefix, n));
-
-/** Everything that must be gone once the sandbox is: its processes, those in its namespaces, ports, kernel names. */
-function footprint(dir: string): { state: SandboxState; pids: number[] } {
-  const state = readState(dir)!;
-  return { state, pids: [state.supervisorPid, ...state.pids, ...pidsIn(namespacesOf(state.fabricPrefix))] };
-}
-
-async function expectNothingLeft(dir: string, { state, pids }: ReturnType<typeof footprint>): Promise<void> {
-  expect(pids.filter(isAlive)).toEqual([]);
-  const open: number[] = [];
-  for (const port of state.ports) if (await portOpen(port)) open.push(port);
-  expect(open).toEqual([]);
-  expect(await kernelLeftovers(state.fabricPrefix)).toEqual({ namespaces: [], links: [] });
-  expect(readSandboxRecords().filter((r) => r.dir === dir)).toEqual([]);
-  expect(existsSync(dir)).toBe(false);
-}
-
-/** Runs the echo client inside a network namespace. */
-async function probe(netns: string, targets: string[]): Promise<ProbeResult[]> {
-  const args = ['netns', 'exec', netns, process.execPath, repoPath('dist/e2e/kubelet/echo-client.js'), '--tcp', targets.join(','), '--timeout-ms', '3000'];
-  const out = await exec('ip', args).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '[]' }));
-  return JSON.parse(out.stdout) as ProbeResult[];
-}
 
 afterAll(async () => {
   for (const dir of [dirA, dirB]) await sandbox('down', '--dir', dir).catch(() => undefined);
@@ -71,8 +32,8 @@ describe('a sandbox of two Alibaba nodes', () => {
   let apps: k8s.AppsV1Api;
 
   beforeAll(async () => {
-    const out = await sandbox('up', '--dir', dirA, '--nodes', '2', '--provider', 'alibaba');
-    expect(out).toMatch(/sandbox up in \d+ ms \(2 alibaba nodes\)/);
+    const out = await sandbox('up', '--dir', dirA, '--nodes', '2', '--provider', 'alibaba', '--cni', 'bridge');
+    expect(out).toMatch(/sandbox up in \d+ ms \(2 alibaba nodes, bridge CNI\)/);
     info = readInfo(dirA);
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(info.kubeconfig);
@@ -87,6 +48,10 @@ describe('a sandbox of two Alibaba nodes', () => {
     expect(env).toMatch(/^ENI_SANDBOX_ETCD=http:\/\/127\.0\.0\.1:\d+$/m);
     expect(env).toMatch(/^ENI_SANDBOX_KUBECONFIG_CONTROLLER=.*kubeconfig-controller$/m);
     expect(env).toMatch(/^ENI_SANDBOX_KUBECONFIG_AGENT=.*kubeconfig-agent$/m);
+    expect(env).toMatch(/^ENI_SANDBOX_CNI=bridge$/m);
+    // No operator with the bridge CNI: nothing of it is listed, and no NetworkMode is offered.
+    expect(env).not.toMatch(/CONTROLLER_HEALTH|AGENT_SOCKET|NETWORKMODE/);
+    expect(existsSync(join(dirA, 'networkmode.yaml'))).toBe(false);
     expect(await (await fetch(`${info.cloudsimURL}/_admin/healthz`)).json()).toEqual({ ok: true });
     const { fabricPrefix } = sandboxNames(dirA);
     const shell = `source ${join(dirA, 'env')} && echo "$ENI_SANDBOX_FABRIC_PREFIX|$ENI_SANDBOX_ROUTER_NETNS|$ENI_SANDBOX_NODES|$ENI_SANDBOX_NODE_2_NETNS|$ENI_SANDBOX_NODE_2_IP|$ENI_SANDBOX_NODE_2_KUBELET_LOG"`;
@@ -107,6 +72,7 @@ describe('a sandbox of two Alibaba nodes', () => {
         'topology.kubernetes.io/region': 'cn-hangzhou',
         'topology.kubernetes.io/zone': ['cn-hangzhou-i', 'cn-hangzhou-j'][i],
         'node.kubernetes.io/instance-type': 'ecs.g7.xlarge',
+        'eni-operator.io/sandbox': info.id,
       });
       // ecs.g7.xlarge: 4 vCPU, 16 GiB, 4 ENIs x 15 IPs -> 3 x 14 pod IPs.
       expect(node.status!.capacity).toMatchObject({ cpu: '4', memory: '16Gi', pods: '42' });
@@ -168,11 +134,12 @@ describe('a sandbox of two Alibaba nodes', () => {
     // From a pod of the node with the most: its neighbours on the bridge, and its node's primary IP.
     const node = info.nodes.reduce((a, b) => (byNode(b.name).length > byNode(a.name).length ? b : a));
     const [src, ...peers] = byNode(node.name);
-    const srcNetns = `${node.podNetnsPrefix}-${src!.metadata!.uid!.replace(/-/g, '').slice(0, 12)}`;
+    const srcNetns = podNetns(node.podNetnsPrefix, src!.metadata!.uid!);
     expect(listNamespaces()).toContain(srcNetns);
     const targets = [...peers.map((p) => `${p.status!.podIP}:8080`), `${node.ip}:9090`];
     const results = await probe(srcNetns, targets);
-    expect(results.map((r) => [r.target, r.ok, r.error])).toEqual(targets.map((t) => [t, true, undefined]));
+    expect(results.length).toBe(targets.length);
+    expect(failures(results)).toEqual([]);
   }, 90_000);
 
   test('a SIGKILLed supervisor takes every process with it; its namespaces stay until the next up, from another folder', async () => {
@@ -185,17 +152,25 @@ describe('a sandbox of two Alibaba nodes', () => {
     expect(left).toContain(`${fabricPrefix}-r`);
     expect(left.filter((n) => n.startsWith(`${fabricPrefix}-p`)).length).toBe(4); // the web pods'
 
+    // The next sandbox runs the operator (the default CNI), on the other cloud.
     const out = await sandbox('up', '--dir', dirB, '--nodes', '1', '--provider', 'tencent');
     expect(out).toContain(`removed what a crashed sandbox at ${dirA} left (${left.length} network namespaces`);
-    await expectNothingLeft(dirA, before);
+    expect(await leftovers(dirA, before)).toEqual(NOTHING_LEFT);
   }, 120_000);
 });
 
-describe('a crashed sandbox in the same folder', () => {
+describe('a crashed sandbox in the same folder, running the operator', () => {
   test('is replaced by the next up, which down then removes without a trace', async () => {
     if (!existsSync(join(dirB, 'env'))) await sandbox('up', '--dir', dirB, '--nodes', '1', '--provider', 'tencent'); // the test above failed early
     const info = readInfo(dirB);
+    expect(info.cni).toBe('eni');
     expect(info.nodes.map((n) => [n.name, n.providerID])).toEqual([['node-1', 'qcloud:///100003/ins-sbx00001']]);
+    // The Tencent NetworkMode and Secret: the subnets and credentials of that cloud.
+    expect(readFileSync(join(dirB, 'networkmode.yaml'), 'utf8')).toMatch(/type: tencent\n\s+region: ap-guangzhou[\s\S]*- subnet-pods0003\n\s+- subnet-pods0006/);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(info.kubeconfig);
+    const secret = await kc.makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ namespace: 'eni-operator-system', name: 'sandbox-tencent-credentials' });
+    expect(Buffer.from(secret.data!.secretId!, 'base64').toString()).toBe('AKIDSimulatorSecretId0001');
     const first = footprint(dirB);
     process.kill(first.state.supervisorPid, 'SIGKILL');
     await eventually('the sandbox processes to die with the supervisor', () => !first.pids.some(isAlive), 20_000);
@@ -206,9 +181,9 @@ describe('a crashed sandbox in the same folder', () => {
     expect(first.pids.filter(isAlive)).toEqual([]);
 
     const down = await sandbox('down', '--dir', dirB);
-    // supervisor + etcd, kube-apiserver, kube-controller-manager, kube-scheduler, emulator, 1 kubelet
-    expect(down).toMatch(/sandbox down: 7 processes stopped .* nothing left/);
-    await expectNothingLeft(dirB, second);
+    // supervisor + etcd, kube-apiserver, kube-controller-manager, kube-scheduler, emulator, controller, 1 agent, 1 kubelet
+    expect(down).toMatch(/sandbox down: 9 processes stopped .* nothing left/);
+    expect(await leftovers(dirB, second)).toEqual(NOTHING_LEFT);
     expect(await sandbox('down', '--dir', dirB)).toContain('no sandbox is up');
   }, 120_000);
 });

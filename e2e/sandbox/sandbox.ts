@@ -1,7 +1,10 @@
 // `make sandbox-up` / `make sandbox-down`: a whole cluster on this machine that
 // outlives the command that started it — control plane, cloud emulator with
-// its VPC fabric, and N nodes with simulated kubelets.
-//   sandbox.js up   [--dir .sandbox] [--nodes 3] [--provider alibaba] [--timeout 180]
+// its VPC fabric, N nodes with simulated kubelets and, with the eni CNI (the
+// default), the operator: a controller and one agent per node, the nodes' CNI
+// being eni-cni. `--cni bridge` runs the pods on the reference bridge plugin
+// instead, without the operator.
+//   sandbox.js up   [--dir .sandbox] [--nodes 3] [--provider alibaba] [--cni eni|bridge] [--timeout 180]
 //   sandbox.js down [--dir .sandbox]
 // `up` launches a detached supervisor (supervisor.ts) and returns once it has
 // written <dir>/env; `down` stops it and checks that nothing is left.
@@ -18,24 +21,26 @@ import { repoPath } from '../harness/paths.js';
 import { portOpen } from '../harness/ports.js';
 import { isAlive } from '../harness/processes.js';
 import { sandboxNames } from './naming.js';
+import { SANDBOX_CNIS, type SandboxCNI } from './node-cni.js';
 import { kernelLeftovers, readSandboxRecords, supervisorAlive, sweepStaleSandboxes } from './registry.js';
 import { readState, sandboxPaths, type SandboxState } from './state.js';
 import { supervise } from './supervisor.js';
 import { sandboxWorld } from './world.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const USAGE = 'usage: sandbox up|down [--dir .sandbox] [--nodes 3] [--provider alibaba|tencent] [--timeout seconds]';
+const USAGE = 'usage: sandbox up|down [--dir .sandbox] [--nodes 3] [--provider alibaba|tencent] [--cni eni|bridge] [--timeout seconds]';
 
 async function waitUntilDead(pids: number[], ms: number): Promise<void> {
   for (const until = Date.now() + ms; pids.some(isAlive) && Date.now() < until; ) await sleep(100);
 }
 
 /** Checks what can be checked before forking: a wrong flag fails here, with a clear message. */
-function preflight(nodes: number, provider: string): ProviderType {
+function preflight(nodes: number, provider: string, cni: string): { provider: ProviderType; cni: SandboxCNI } {
   if (!(PROVIDERS as readonly string[]).includes(provider)) throw new Error(`--provider: "${provider}" is not one of ${PROVIDERS.join(', ')}`);
+  if (!(SANDBOX_CNIS as readonly string[]).includes(cni)) throw new Error(`--cni: "${cni}" is not one of ${SANDBOX_CNIS.join(', ')}`);
   sandboxWorld(loadWorldSpec(repoPath('config/cloudsim/world.yaml')), provider as ProviderType, nodes);
   if (process.getuid?.() !== 0) throw new Error('the sandbox needs root: its nodes are network namespaces');
-  return provider as ProviderType;
+  return { provider: provider as ProviderType, cni: cni as SandboxCNI };
 }
 
 /** This folder's sandbox: from its state file or, when the folder was deleted under a running sandbox, from the registry. */
@@ -46,10 +51,10 @@ function findSandbox(dir: string): SandboxState | undefined {
   return record && { supervisorPid: record.supervisorPid, fabricPrefix: record.fabricPrefix, ports: [], pids: [] };
 }
 
-async function up(dir: string, nodes: number, providerFlag: string, timeoutMs: number): Promise<number> {
-  let provider: ProviderType;
+async function up(dir: string, nodes: number, providerFlag: string, cniFlag: string, timeoutMs: number): Promise<number> {
+  let provider: ProviderType, cni: SandboxCNI;
   try {
-    provider = preflight(nodes, providerFlag);
+    ({ provider, cni } = preflight(nodes, providerFlag, cniFlag));
   } catch (err) {
     console.error(`sandbox up: ${(err as Error).message}`);
     return 2;
@@ -76,7 +81,7 @@ async function up(dir: string, nodes: number, providerFlag: string, timeoutMs: n
   }
   mkdirSync(dir, { recursive: true });
   const began = Date.now();
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'supervise', '--dir', dir, '--nodes', String(nodes), '--provider', provider], {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'supervise', '--dir', dir, '--nodes', String(nodes), '--provider', provider, '--cni', cni], {
     detached: true,
     stdio: ['ignore', openSync(p.log, 'a'), openSync(p.log, 'a')],
   });
@@ -92,8 +97,9 @@ async function up(dir: string, nodes: number, providerFlag: string, timeoutMs: n
     }
     await sleep(100);
   }
-  console.log(`sandbox up in ${Date.now() - began} ms (${nodes} ${provider} node${nodes === 1 ? '' : 's'}); environment in ${p.env}:\n${readFileSync(p.env, 'utf8')}`);
+  console.log(`sandbox up in ${Date.now() - began} ms (${nodes} ${provider} node${nodes === 1 ? '' : 's'}, ${cni} CNI); environment in ${p.env}:\n${readFileSync(p.env, 'utf8')}`);
   console.log(`try: source ${p.env} && kubectl get nodes -o wide`);
+  if (cni === 'eni') console.log(`then: kubectl apply -f ${p.networkMode} && kubectl get enipools`);
   return 0;
 }
 
@@ -150,6 +156,7 @@ async function main(): Promise<number> {
         dir: { type: 'string', default: '.sandbox' },
         nodes: { type: 'string', default: '3' },
         provider: { type: 'string', default: 'alibaba' },
+        cni: { type: 'string', default: 'eni' },
         timeout: { type: 'string', default: '180' },
       },
     });
@@ -162,11 +169,11 @@ async function main(): Promise<number> {
   const nodes = Number(values.nodes);
   switch (positionals[0]) {
     case 'up':
-      return up(dir, nodes, values.provider, Number(values.timeout) * 1000);
+      return up(dir, nodes, values.provider, values.cni, Number(values.timeout) * 1000);
     case 'down':
       return down(dir);
     case 'supervise':
-      await supervise({ dir, nodes, provider: values.provider as ProviderType });
+      await supervise({ dir, nodes, provider: values.provider as ProviderType, cni: values.cni as SandboxCNI });
       return 0;
     default:
       console.error(USAGE);

@@ -23,7 +23,15 @@ export function sandboxPaths(dir: string) {
     log: join(dir, 'supervisor.log'),
     kubeconfig: join(dir, 'kubeconfig'),
     world: join(dir, 'world.yaml'),
+    /** The ready-to-apply NetworkMode (eni CNI only). */
+    networkMode: join(dir, 'networkmode.yaml'),
   };
+}
+
+/** A node's folder: its CNI configuration, kubelet state and log, and its agent's socket, state and log. */
+export function nodePaths(dir: string, node: string) {
+  const home = join(dir, 'nodes', node);
+  return { home, agentSocket: join(home, 'agent.sock') };
 }
 
 export function readState(dir: string): SandboxState | undefined {

@@ -1,6 +1,7 @@
 // The sandbox supervisor: a detached process that owns every part of one
 // sandbox — control plane, cloud emulator with its VPC fabric, one kubelet per
-// node — until SIGTERM/SIGINT, then takes it all down. Its children die with
+// node and, with the eni CNI, the operator (a controller, an agent per node) —
+// until SIGTERM/SIGINT, then takes it all down. Its children die with
 // it even when it is SIGKILLed (ProcessGroup: pdeathsig); what stays in the
 // kernel is swept by the next `up` or `down` (registry.ts).
 import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,22 +10,26 @@ import { stringify } from 'yaml';
 import type { ProviderType } from '../../src/api/common.js';
 import { cleanupFabric } from '../../src/cloudsim/fabric/cleanup.js';
 import { nodeNamespace, routerNamespace } from '../../src/cloudsim/fabric/names.js';
-import { loadWorldSpec, type InstanceTypeSpec } from '../../src/cloudsim/world-spec.js';
-import { ControlPlane } from '../harness/control-plane.js';
+import { loadWorldSpec, type InstanceTypeSpec, type RegionSpec, type WorldSpec } from '../../src/cloudsim/world-spec.js';
+import { ControlPlane, kubectl, type ControlPlaneInfo } from '../harness/control-plane.js';
 import { repoPath } from '../harness/paths.js';
 import { freePorts } from '../harness/ports.js';
 import { ProcessGroup } from '../harness/processes.js';
-import { renderEnv, type SandboxInfo, type SandboxNodeInfo } from './info.js';
+import { renderEnv, type SandboxInfo, type SandboxNodeInfo, type SandboxOperatorInfo } from './info.js';
 import { startKubelet, waitForNodesReady } from './kubelets.js';
 import { sandboxNames } from './naming.js';
+import { prepareCniBinDirs, type SandboxCNI } from './node-cni.js';
+import { startAgent, startController, waitReady, type AgentEndpoint, type Endpoint } from './operator.js';
+import { SANDBOX_NODE_LABEL, credentialsSecret, podNetwork, sandboxNetworkMode } from './operator-config.js';
 import { registerSandbox, unregisterSandbox } from './registry.js';
-import { sandboxPaths, writeState } from './state.js';
+import { nodePaths, sandboxPaths, writeState } from './state.js';
 import { sandboxWorld } from './world.js';
 
 export interface SuperviseOptions {
   dir: string;
   nodes: number;
   provider: ProviderType;
+  cni: SandboxCNI;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,14 +76,16 @@ export async function supervise(opts: SuperviseOptions): Promise<void> {
 
   const cloud = new ProcessGroup(`${id}-cloudsim`, dir, false, false);
   const kubelets = new ProcessGroup(`${id}-kubelets`, dir, false, false);
+  const operator = new ProcessGroup(`${id}-operator`, dir, false, false);
   let cp: ControlPlane | undefined;
   let stopping = false;
   /** On a failed start the folder stays, so `up` can show the log; the next `up` removes it. */
   const stop = async (code: number): Promise<never> => {
     if (!stopping) {
       stopping = true;
-      log('stopping: kubelets, cloud emulator (removes the fabric and pod namespaces), control plane');
+      log('stopping: kubelets, operator, cloud emulator (removes the fabric and pod namespaces), control plane');
       await kubelets.stop();
+      await operator.stop();
       await cloud.stop();
       await cp?.stop();
       // The emulator removed its namespaces; this catches what a failed stop left.
@@ -97,7 +104,10 @@ export async function supervise(opts: SuperviseOptions): Promise<void> {
     const { world, nodes } = sandboxWorld(base, opts.provider, opts.nodes);
     writeFileSync(p.world, stringify(world));
     const region = nodes[0]!.region;
-    const types = new Map<string, InstanceTypeSpec>(world.regions.find((r) => r.id === region)!.instanceTypes.map((t) => [t.type, t]));
+    const regionSpec = world.regions.find((r) => r.id === region)!;
+    const types = new Map<string, InstanceTypeSpec>(regionSpec.instanceTypes.map((t) => [t.type, t]));
+    const cniBinDirs = prepareCniBinDirs(dir, opts.cni);
+    const netnsOf = (instanceId: string) => nodeNamespace(fabricPrefix, instanceId);
 
     // The control plane and the emulator (with its fabric) need nothing from each other. The kubelets
     // need the fabric and the API server, not the CRDs or the kube controllers: they start as soon as
@@ -115,11 +125,15 @@ export async function supervise(opts: SuperviseOptions): Promise<void> {
           node,
           provider: opts.provider,
           instanceType: types.get(node.instanceType)!,
-          netns: nodeNamespace(fabricPrefix, node.instanceId),
+          netns: netnsOf(node.instanceId),
           primaryIP: ips.get(node.instanceId) || fail(`instance ${node.instanceId} has no primary IP`),
           fabricPrefix,
           dir,
           kubeconfig,
+          sandboxId: id,
+          cni: opts.cni,
+          cniBinDirs,
+          agentSocket: nodePaths(dir, node.name).agentSocket,
         }),
       );
     })();
@@ -131,15 +145,32 @@ export async function supervise(opts: SuperviseOptions): Promise<void> {
     const { info } = cp!;
     log(`control plane ready (API server ${info.startToReadyMs} ms, full plane ${info.startToFullPlaneMs} ms); emulator at ${sim.url}`);
     if (stopping) return;
-    await waitForNodesReady(info, kubelets, nodes.map((n) => n.name), 60_000).catch((err: Error) =>
-      Promise.reject(new Error(`${err.message}\n${nodeInfos.map((n) => `--- ${n.kubeletLog}\n${tail(n.kubeletLog, 10)}`).join('\n')}`)),
-    );
+    // The operator needs the CRDs and RBAC (in place once the control plane is) and the nodes' namespaces.
+    const operatorStarting = opts.cni === 'eni' ? startOperator(operator, info, { dir, id, nodes: nodeInfos, netnsOf }) : undefined;
+    await Promise.all([
+      waitForNodesReady(info, kubelets, nodes.map((n) => n.name), 60_000).catch((err: Error) =>
+        Promise.reject(new Error(`${err.message}\n${nodeInfos.map((n) => `--- ${n.kubeletLog}\n${tail(n.kubeletLog, 10)}`).join('\n')}`)),
+      ),
+      operatorStarting,
+    ]);
+    const running = await operatorStarting;
+    let operatorInfo: SandboxOperatorInfo | undefined;
+    if (running) {
+      const offered = await offerNetworkMode(info, { world, provider: opts.provider, region: regionSpec, endpoint: `127.0.0.1:${sim.port}`, sandboxId: id, file: p.networkMode, nodes: nodes.length });
+      operatorInfo = { ...offered, controllerURL: running.controller.url, controllerLog: running.controller.log };
+      for (const n of nodeInfos) n.agent = { url: running.agents.get(n.name)!.url, log: running.agents.get(n.name)!.log };
+      for (const name of ['controller', ...nodes.map((n) => `agent-${n.name}`)]) {
+        void operator.exited(name).then((code) => stopping || log(`warning: ${name} exited (code ${code}); see its log in ${dir}`));
+      }
+    }
     const readyMs = Date.now() - began;
-    log(`${nodes.length} nodes Ready ${readyMs} ms after launch`);
+    log(`${nodes.length} nodes Ready${running ? ', the operator ready,' : ''} ${readyMs} ms after launch`);
     if (stopping) return;
 
     copyFileSync(info.kubeconfigs.admin, p.kubeconfig);
     const sandbox: SandboxInfo = {
+      id,
+      cni: opts.cni,
       provider: opts.provider,
       region,
       kubeconfig: p.kubeconfig,
@@ -154,6 +185,7 @@ export async function supervise(opts: SuperviseOptions): Promise<void> {
       routerNetns: routerNamespace(fabricPrefix),
       kubeconfigs: info.kubeconfigs,
       nodes: nodeInfos,
+      ...(operatorInfo ? { operator: operatorInfo } : {}),
       supervisorPid: process.pid,
       apiserverReadyMs: info.startToReadyMs,
       readyMs,
@@ -162,8 +194,8 @@ export async function supervise(opts: SuperviseOptions): Promise<void> {
     writeState(dir, {
       supervisorPid: process.pid,
       fabricPrefix,
-      ports: [apiserver, etcdClient, etcdPeer, controllerManager, scheduler, sim.port],
-      pids: [...info.pids, ...cloud.pids(), ...kubelets.pids()],
+      ports: [apiserver, etcdClient, etcdPeer, controllerManager, scheduler, sim.port, ...(running ? [running.controller.port, ...[...running.agents.values()].map((a) => a.port)] : [])],
+      pids: [...info.pids, ...cloud.pids(), ...operator.pids(), ...kubelets.pids()],
     });
     writeFileSync(p.info, JSON.stringify(sandbox, null, 2) + '\n');
     // Written last, in one rename: its presence tells `up` that the sandbox is ready.
@@ -177,6 +209,47 @@ export async function supervise(opts: SuperviseOptions): Promise<void> {
   }
   // Keep the event loop alive until a signal arrives.
   setInterval(() => undefined, 1 << 30);
+}
+
+/** The controller and one agent per node; resolves once each answers /readyz. */
+async function startOperator(
+  group: ProcessGroup,
+  cp: ControlPlaneInfo,
+  o: { dir: string; id: string; nodes: SandboxNodeInfo[]; netnsOf: (instanceId: string) => string },
+): Promise<{ controller: Endpoint; agents: Map<string, AgentEndpoint> }> {
+  const ports = await freePorts(1 + o.nodes.length);
+  const controller = startController(group, { dir: o.dir, kubeconfig: cp.kubeconfigs.controller, clusterId: o.id, port: ports[0]! });
+  const agents = new Map<string, AgentEndpoint>();
+  o.nodes.forEach((n, i) => {
+    const home = nodePaths(o.dir, n.name).home;
+    agents.set(n.name, startAgent(group, { home, node: n.name, netns: o.netnsOf(n.instanceId), kubeconfig: cp.kubeconfigs.agent, port: ports[i + 1]! }));
+  });
+  await Promise.all([waitReady(group, 'controller', controller), ...[...agents.values()].map((a) => waitReady(group, `agent-${a.node}`, a))]);
+  log(`operator ready: controller at ${controller.url}, ${agents.size} agent${agents.size === 1 ? '' : 's'}`);
+  return { controller, agents };
+}
+
+/**
+ * Creates the credentials Secret the controller reads and writes the
+ * sandbox's NetworkMode to `o.file`, ready to apply; returns what the env
+ * file lists of them.
+ */
+async function offerNetworkMode(
+  cp: ControlPlaneInfo,
+  o: { world: WorldSpec; provider: ProviderType; region: RegionSpec; endpoint: string; sandboxId: string; file: string; nodes: number },
+): Promise<Omit<SandboxOperatorInfo, 'controllerURL' | 'controllerLog'>> {
+  const secret = credentialsSecret(o.world, o.provider);
+  await kubectl(cp, ['apply', '-f', '-'], 'admin', JSON.stringify(secret));
+  const secretRef = `${secret.metadata.namespace}/${secret.metadata.name}`;
+  const mode = sandboxNetworkMode({ provider: o.provider, region: o.region, endpoint: o.endpoint, sandboxId: o.sandboxId });
+  const { subnets } = podNetwork(o.region);
+  const header = [
+    `# The NetworkMode of sandbox ${o.sandboxId} (${o.provider} ${o.region.id}, ${o.nodes} node${o.nodes === 1 ? '' : 's'}): kubectl apply -f ${o.file}`,
+    `# It governs every Node labelled ${SANDBOX_NODE_LABEL}=${o.sandboxId}; pod subnets: ${subnets.map((s) => `${s.id} (${s.zone}, ${s.cidr})`).join(', ')}.`,
+    `# The controller reads the credentials from Secret ${secretRef}, made by the sandbox.`,
+  ];
+  writeFileSync(o.file, `${header.join('\n')}\n${stringify(mode)}`);
+  return { networkMode: o.file, credentialsSecret: secretRef, nodeLabel: `${SANDBOX_NODE_LABEL}=${o.sandboxId}`, podSubnets: subnets };
 }
 
 /** Resolves with `file` once it is completely written (a kubeconfig ends with current-context), or when `until` settles. */

@@ -131,7 +131,7 @@ export async function runController(args: string[]): Promise<number> {
     resyncMs,
     now: () => Date.now(),
     log,
-    observe: { allocated: (s) => metrics.allocation.observe(s), released: (s) => metrics.release.observe(s) },
+    observe: { allocated: (s) => metrics.allocation.observe(s), released: (s) => metrics.release.observe(s), pool: (node, p) => metrics.setPool(node, p) },
   });
   const modeReconciler = new NetworkModeReconciler({
     cr,
@@ -186,6 +186,7 @@ export async function runController(args: string[]): Promise<number> {
   });
   nodes.on('delete', (n) => {
     nodeReconciler.forget(n.metadata!.name!);
+    metrics.forgetNode(n.metadata!.name!);
     allModes();
     gcQueue.add('gc'); // its ENIs go back to the cloud
   });

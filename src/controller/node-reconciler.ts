@@ -50,7 +50,12 @@ export interface NodeReconcilerDeps {
   resyncMs: number;
   now(): number;
   log: { info(msg: string, meta?: object): void; warn(msg: string, meta?: object): void };
-  observe?: { allocated(seconds: number): void; released(seconds: number): void };
+  observe?: {
+    allocated(seconds: number): void;
+    released(seconds: number): void;
+    /** The node's pool after a reconcile, for the per-node gauges. */
+    pool(node: string, pool: { free: number; assigned: number; cooldown: number; enis: Record<'shared' | 'exclusive', number>; waiting: number }): void;
+  };
 }
 
 export interface ReconcileResult {
@@ -93,7 +98,8 @@ function podRef(pod: k8s.V1Pod): ObjectRef {
   return { kind: 'Pod', apiVersion: 'v1', name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, uid: pod.metadata!.uid! };
 }
 
-const live = (pod: k8s.V1Pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+/** Pods that need an address from the pool: not finished, and not on the node's own network. */
+const live = (pod: k8s.V1Pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed' && !pod.spec?.hostNetwork;
 
 export class NodeReconciler {
   private readonly memory = new Map<string, NodeMemory>();
@@ -275,6 +281,14 @@ export class NodeReconciler {
       for (const action of plan.actions) await this.execute(action, { cloud, mode, nodeName, instanceId, enis, mem, save, log });
     }
     await save();
+    const c = statusCounts(enis, usePrimaryIPs, d.now());
+    d.observe?.pool(nodeName, {
+      free: c.freeIPs,
+      assigned: c.assignedIPs,
+      cooldown: c.coolingIPs,
+      enis: { shared: enis.filter((e) => e.role === 'shared').length, exclusive: enis.filter((e) => e.role === 'exclusive').length },
+      waiting: pendingPods.length,
+    });
     if (plan.blocked.length > 0) {
       for (const pod of pendingPods) await d.events.record(podRef(pod), 'Warning', 'AllocationFailed', `no address yet on ${nodeName}: ${plan.blocked.join(', ')}`);
     }

@@ -34,4 +34,21 @@ export class ControllerMetrics {
       registers,
     });
   }
+
+  /** The per-node gauges after a node's reconcile. */
+  setPool(node: string, p: { free: number; assigned: number; cooldown: number; enis: Record<'shared' | 'exclusive', number>; waiting: number }): void {
+    this.ips.set({ node, state: 'free' }, p.free);
+    this.ips.set({ node, state: 'assigned' }, p.assigned);
+    this.ips.set({ node, state: 'cooldown' }, p.cooldown);
+    this.enis.set({ node, role: 'shared' }, p.enis.shared);
+    this.enis.set({ node, role: 'exclusive' }, p.enis.exclusive);
+    this.podsWaiting.set({ node }, p.waiting);
+  }
+
+  /** A deleted node's series go with it. */
+  forgetNode(node: string): void {
+    for (const state of ['free', 'assigned', 'cooldown']) this.ips.remove({ node, state });
+    for (const role of ['shared', 'exclusive']) this.enis.remove({ node, role });
+    this.podsWaiting.remove({ node });
+  }
 }
