@@ -17,9 +17,11 @@ import { FAST_DELAYS, startCloudsim, type Cloudsim } from '../harness/cloudsim.j
 import { repoPath } from '../harness/paths.js';
 import { ProcessGroup } from '../harness/processes.js';
 import { createEmulatedMode, createNodes, createPodNamespace, removeScenario } from '../harness/scenario.js';
+import { listNetns } from '../kubelet/netns.js';
 
 const execFileP = promisify(execFile);
-const SCOPE = { provider: 'alibaba' as const, regionId: 'cn-hangzhou' };
+/** The emulated region every AgentCluster lives in. */
+export const SCOPE = { provider: 'alibaba' as const, regionId: 'cn-hangzhou' };
 
 export interface SimNode {
   name: string;
@@ -108,7 +110,7 @@ export class AgentCluster {
     this.group.start(
       'controller',
       process.execPath,
-      [repoPath('dist/src/cmd/eni-operator.js'), 'controller', '--kubeconfig', controlPlane().kubeconfigs.controller, '--networkmode-selector', `eni-operator.io/scenario=${this.scenario}`, '--cluster-id', this.scenario, '--listen', '127.0.0.1:0', '--release-grace', '5s', '--identity', `${this.scenario}-controller`],
+      [repoPath('dist/src/cmd/eni-operator.js'), 'controller', '--kubeconfig', controlPlane().kubeconfigs.controller, '--networkmode-selector', `eni-operator.io/scenario=${this.scenario}`, '--cluster-id', this.scenario, '--lease-name', `${this.scenario}-controller`, '--listen', '127.0.0.1:0', '--release-grace', '5s', '--identity', `${this.scenario}-controller`],
       join(this.dir, 'controller.log'),
     );
   }
@@ -127,6 +129,35 @@ export class AgentCluster {
       throw new Error(`${err.message}\n${readFileSync(log, 'utf8')}`);
     });
     return node.agent;
+  }
+
+  /**
+   * kill -9 of the agent's process group — the agent and any `ip` it is
+   * running, as a container runtime kills a container; resolves once it is gone.
+   */
+  async killAgent(node: SimNode): Promise<void> {
+    const proc = node.agent;
+    if (proc?.pid === undefined || proc.exitCode !== null || proc.signalCode !== null) throw new Error(`the agent of ${node.name} is not running`);
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    process.kill(-proc.pid, 'SIGKILL');
+    await exited;
+  }
+
+  /** The log of one run of the node's agent (default: the latest). */
+  agentLog(node: SimNode, run = node.agentRuns): string {
+    return readFileSync(join(node.dir, `agent-${run}.log`), 'utf8');
+  }
+
+  /** /metrics of the node's running agent (its address is in its "agent ready" line). */
+  async agentMetrics(node: SimNode): Promise<string> {
+    const ready = this.agentLog(node)
+      .split('\n')
+      .map((l) => (l.includes('"agent ready"') ? (JSON.parse(l) as { health?: string }) : undefined))
+      .find((l) => l?.health);
+    if (!ready) throw new Error(`the agent of ${node.name} has not said where it listens`);
+    const res = await fetch(`http://${ready.health}/metrics`);
+    if (!res.ok) throw new Error(`agent ${node.name} /metrics: HTTP ${res.status}`);
+    return res.text();
   }
 
   private startKubelet(node: SimNode, bin: string): void {
@@ -156,6 +187,11 @@ export class AgentCluster {
         },
       },
     });
+  }
+
+  /** Deletes the pod with its own grace period: the kubelet stops it, runs CNI DEL, removes its namespace, then finalises it. */
+  async deletePod(name: string): Promise<void> {
+    await this.core.deleteNamespacedPod({ name, namespace: this.namespace });
   }
 
   async pod(name: string): Promise<k8s.V1Pod | undefined> {
@@ -201,15 +237,21 @@ export class AgentCluster {
     return parts.join('\n\n');
   }
 
-  async stop(): Promise<void> {
-    // Pods first, while the kubelets and agents still run: they tear down what they made.
-    await this.core.deleteCollectionNamespacedPod({ namespace: this.namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+  /** Stops everything and removes what it made; `keepLogs` leaves the run's folder (logs) and says where. */
+  async stop(opts: { keepLogs?: boolean } = {}): Promise<void> {
+    // Pods first, while the kubelets and agents still run: they tear down what they made and then
+    // finalise the pods (a grace period of 0 would remove them from the API before that).
+    await this.core.deleteCollectionNamespacedPod({ namespace: this.namespace, gracePeriodSeconds: 1 }).catch(() => undefined);
     await eventually('pods gone', async () => ((await this.core.listNamespacedPod({ namespace: this.namespace })).items.length === 0 ? true : undefined), 30_000).catch(() => undefined);
     await this.group.stop();
+    // Whatever a kubelet could not tear down (a failed test may leave a dead agent behind).
+    const own = new RegExp(`^(${this.nodes.map((n) => n.podPrefix).join('|')})-[0-9a-f]{12}$`);
+    for (const ns of listNetns().filter((n) => this.nodes.length > 0 && own.test(n))) await execFileP('ip', ['netns', 'delete', ns]).catch(() => undefined);
     await removeScenario(this.scenario, this.nodes.map((n) => n.name), this.namespace);
     await this.core.deleteNamespacedSecret({ name: `${this.scenario}-credentials`, namespace: 'eni-operator-system' }).catch(() => undefined);
     await this.fabric.stop();
     await this.sim.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (opts.keepLogs) process.stdout.write(`${this.scenario}: logs kept in ${this.dir}\n`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -85,7 +85,10 @@ test('a deleted node gives its ENIs back to the cloud before its ENIPool and Nod
     log: { info: () => undefined, warn: () => undefined },
   });
   await refresh();
-  for (let i = 0; i < 5; i++) await reconciler.reconcile('gc-1');
+  for (let i = 0; i < 5; i++) {
+    await reconciler.reconcile('gc-1');
+    await reconciler.idle('gc-1');
+  }
   const pool = await admin.get<ENIPool>('enipools', 'gc-1');
   const enis = (pool.status?.enis ?? []).map((e) => e.id);
   expect(enis.length).toBeGreaterThan(0);

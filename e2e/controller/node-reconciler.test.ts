@@ -35,6 +35,8 @@ async function settle(node: string, quietMs = 1000): Promise<void> {
   for (let i = 0; i < 40; i++) {
     await refresh();
     const { requeueAfter } = await reconciler.reconcile(node);
+    // The pool filler's cloud calls run after the reconcile: wait for them, then look again.
+    if (await reconciler.idle(node)) continue;
     if (requeueAfter === undefined || requeueAfter >= quietMs) return;
     await new Promise((r) => setTimeout(r, Math.min(requeueAfter, 300)));
   }

@@ -3,6 +3,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+/** The key under which the agent remembers a pod it found Ready at start-up without knowing its container. */
+export const restoredContainer = (podUID: string): string => `restored:${podUID}`;
+
 export class ContainerMap {
   private readonly map = new Map<string, string>();
 
@@ -23,6 +26,11 @@ export class ContainerMap {
     if (this.map.get(containerID) === podUID) return;
     this.map.set(containerID, podUID);
     this.save();
+  }
+
+  /** Pods with at least one container the agent has wired (or is wiring) and not yet torn down. */
+  pods(): Set<string> {
+    return new Set(this.map.values());
   }
 
   delete(containerID: string): void {

@@ -4,6 +4,7 @@
 // NodeNetwork status.
 import type { Attachment } from '../api/nodenetwork.js';
 import type { CniHandler, CniRequest, CniRequestContext } from './cni-server.js';
+import { restoredContainer } from './container-map.js';
 import { CniCode, CniError } from '../cni/errors.js';
 import type { CniAddResult } from '../cni/types.js';
 import type { Logger } from '../log/logger.js';
@@ -30,7 +31,11 @@ export interface HandlerDeps {
   plan: PlanPort;
   /** Per pod UID: the state to report. The status writer reads it. */
   states: Map<string, LocalState>;
-  /** Container ID → pod UID, for a DEL that does not name the pod (kept across restarts). */
+  /**
+   * Container ID → pod UID (kept across restarts): for a DEL that does not name
+   * the pod, and the set of pods the runtime has wired, which drift repair keeps.
+   * An entry exists from the start of an ADD until its DEL, or until the ADD fails.
+   */
   containers: { get(containerID: string): string | undefined; set(containerID: string, podUID: string): void; delete(containerID: string): void };
   changed(): void;
   /** Longest wait for the controller's plan; the request's own deadline may cut it shorter. */
@@ -72,6 +77,7 @@ export class AgentHandler implements CniHandler {
       if (!this.d.states.has(podUID)) this.set(podUID, 'Pending', 'WaitingForPlan', `no attachment in NodeNetwork ${this.d.plan.nodeName} after ${wait} ms`);
       throw new CniError(CniCode.TryAgainLater, `${who}: no address planned for it on node ${this.d.plan.nodeName} after ${wait} ms; the controller may still be allocating`);
     }
+    const known = this.d.containers.get(req.containerID) === podUID;
     this.d.containers.set(req.containerID, podUID);
     try {
       const result = await this.d.datapath.apply(attachment, { netns: req.netns, ifName: req.ifName, containerID: req.containerID });
@@ -81,11 +87,14 @@ export class AgentHandler implements CniHandler {
     } catch (err) {
       const reason = err instanceof DatapathError ? err.reason : 'InternalError';
       const message = err instanceof Error ? err.message : String(err);
+      // A first ADD that failed wired nothing to keep: repair must not complete it, and removes what it left.
+      if (!known) this.d.containers.delete(req.containerID);
       this.set(podUID, 'Failed', reason, message);
       this.d.log.warn('ADD failed', { pod: who, podUID, reason, err: message });
       if (err instanceof DatapathError) {
         if (err.retryable) throw new CniError(CniCode.TryAgainLater, `${who}: ${message}`);
-        if (err.reason === 'NetnsNotFound') throw new CniError(CniCode.IOFailure, `${who}: ${message}`);
+        // Spec code 3: the container does not exist, nothing to clean up (the datapath checks before touching the node).
+        if (err.reason === 'NetnsNotFound') throw new CniError(CniCode.UnknownContainer, `${who}: ${message}`);
         if (err.reason === 'InvalidRequest') throw new CniError(CniCode.InvalidNetworkConfig, `${who}: ${message}`);
       }
       throw new CniError(CniCode.AgentInternal, `${who}: ${message}`);
@@ -97,8 +106,19 @@ export class AgentHandler implements CniHandler {
     // Nothing known about this container: nothing of ours can be there (DEL of the unknown succeeds).
     if (!podUID) return;
     const ref: PodRef = { podUID, containerID: req.containerID, ...(req.netns ? { netns: req.netns } : {}), ...(req.ifName ? { ifName: req.ifName } : {}) };
-    await this.d.datapath.remove(ref, this.d.plan.attachment(podUID));
-    this.d.containers.delete(req.containerID);
+    const restored = restoredContainer(podUID);
+    const entries = [req.containerID, restored].filter((c) => this.d.containers.get(c) === podUID);
+    const wired = entries.length > 0;
+    // Unwired before the removal starts, so a repair that runs after it does not put the pod back.
+    for (const c of entries) this.d.containers.delete(c);
+    try {
+      await this.d.datapath.remove(ref, this.d.plan.attachment(podUID));
+    } catch (err) {
+      for (const c of entries) this.d.containers.set(c, podUID);
+      throw err;
+    }
+    // The runtime cleaning up after a failed ADD: the failure (and its reason) is still the pod's story.
+    if (!wired && this.d.states.get(podUID)?.state === 'Failed') return;
     if (this.d.states.has(podUID) || this.d.plan.attachment(podUID)) this.set(podUID, 'Released');
   }
 

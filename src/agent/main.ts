@@ -16,7 +16,7 @@ import { createLogger } from '../log/logger.js';
 import { AgentMetrics } from '../metrics/agent.js';
 import { CniMetrics } from '../metrics/cni.js';
 import { startCniServer } from './cni-server.js';
-import { ContainerMap } from './container-map.js';
+import { ContainerMap, restoredContainer } from './container-map.js';
 import { detectCapabilities } from './datapath/capabilities.js';
 import { Datapath } from './datapath/datapath.js';
 import { AgentHandler } from './handler.js';
@@ -120,12 +120,18 @@ export async function runAgent(argv: string[]): Promise<number> {
   await plan.start();
   // What was reported before a restart stands until the kernel says otherwise.
   for (const a of plan.current()?.status?.attachments ?? []) states.set(a.podUID, { state: a.state, ...(a.reason ? { reason: a.reason } : {}), ...(a.message ? { message: a.message } : {}), at: Date.now() });
+  // Repair keeps only wired pods (the container map): a pod reported Ready that the map does not
+  // know (a lost state dir) stays wired until its DEL rather than being torn down here.
+  const mapped = containers.pods();
+  for (const [uid, s] of states) if (s.state === 'Ready' && !mapped.has(uid)) containers.set(restoredContainer(uid), uid);
 
   let repairing: Promise<void> | undefined;
   const repair = (why: string): Promise<void> =>
     (repairing ??= (async () => {
       try {
-        const desired = plan.current()?.spec.attachments ?? [];
+        // Only pods the runtime has wired: a planned pod owns nothing on the node before its ADD, nor after its DEL.
+        const wired = containers.pods();
+        const desired = (plan.current()?.spec.attachments ?? []).filter((a) => wired.has(a.podUID));
         const result = await datapath.repair(desired);
         for (const a of result.actions) metrics.repairs.inc({ kind: a.kind.endsWith('-delete') || a.kind === 'eni-release' ? 'remove' : 'repair' });
         if (result.actions.length > 0) log.info('repaired the node datapath', { why, actions: result.actions.map((a) => `${a.kind}: ${a.why}`) });

@@ -41,6 +41,8 @@ network. Only the leader (a Lease in --namespace) acts.
   --resync DUR            full cloud resync per node at least this often (default 10m)
   --gc-interval DUR       sweep for orphaned ENIs this often (default 1m)
   --gc-grace DUR          delete an orphaned ENI of this cluster after this long (default 5m)
+  --lease-name NAME       the leader Lease in --namespace (default eni-operator-controller);
+                          replicas of one controller share it, separate controllers must not
   --lease-duration DUR    leader Lease validity without renewal (default 10s)
   --renew-deadline DUR    a leader that cannot renew for this long steps down (default 8s)
   --retry-period DUR      between leader election attempts (default 2s)
@@ -64,6 +66,7 @@ export async function runController(args: string[]): Promise<number> {
         resync: { type: 'string', default: '10m' },
         'gc-interval': { type: 'string', default: '1m' },
         'gc-grace': { type: 'string', default: '5m' },
+        'lease-name': { type: 'string', default: 'eni-operator-controller' },
         'lease-duration': { type: 'string', default: '10s' },
         'renew-deadline': { type: 'string', default: '8s' },
         'retry-period': { type: 'string', default: '2s' },
@@ -130,6 +133,7 @@ export async function runController(args: string[]): Promise<number> {
     releaseGraceMs,
     resyncMs,
     now: () => Date.now(),
+    wake: (n) => nodeQueue.add(n),
     log,
     observe: { allocated: (s) => metrics.allocation.observe(s), released: (s) => metrics.release.observe(s), pool: (node, p) => metrics.setPool(node, p) },
   });
@@ -208,7 +212,7 @@ export async function runController(args: string[]): Promise<number> {
   const elector = new LeaderElector({
     kubeConfig: kc,
     namespace: values.namespace,
-    name: 'eni-operator-controller',
+    name: values['lease-name'],
     identity: values.identity,
     ...lease,
     registry,
@@ -267,6 +271,7 @@ export async function runController(args: string[]): Promise<number> {
   log.info('shutting down: finishing in-flight reconciles');
   // In-flight reconciles finish (their cloud calls settle or stay recoverable by tag), then the lease goes.
   await Promise.all([nodeQueue.shutdown(), modeQueue.shutdown(), gcQueue.shutdown()]);
+  await nodeReconciler.drain(); // pool fillers' cloud calls finish and reach the ledger
   await elector.release();
   await Promise.all(informers.map((i) => i.stop()));
   await health.close();

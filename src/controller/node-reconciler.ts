@@ -26,7 +26,7 @@ import { ENI_MODE_ANNOTATION, podMode } from './annotations.js';
 import { attachmentsFor } from './attachments.js';
 import { eniTags, syncWithCloud } from './cloud-sync.js';
 import { fromLedger, statusCounts, toLedger, type NodeENI } from './codec.js';
-import { POD_NETWORK_CONDITION, POOL_FINALIZER, type CRClient, type EventRecorder, type ObjectRef, type PodConditionWriter } from './kube.js';
+import { POD_NETWORK_CONDITION, POOL_FINALIZER, statusOf, type CRClient, type EventRecorder, type ObjectRef, type PodConditionWriter } from './kube.js';
 import { governingMode } from './match.js';
 import { sameJSON } from '../util/json.js';
 import { newerCopy } from '../util/resource-version.js';
@@ -49,6 +49,8 @@ export interface NodeReconcilerDeps {
   /** Full cloud resync of a node's ledger at least this often. */
   resyncMs: number;
   now(): number;
+  /** Asks for the node's reconcile soon (the pool filler calls it when it has added addresses). */
+  wake?(node: string): void;
   log: { info(msg: string, meta?: object): void; warn(msg: string, meta?: object): void };
   observe?: {
     allocated(seconds: number): void;
@@ -70,10 +72,34 @@ interface NodeMemory {
   /** The copies this reconciler last read or wrote: newer than the informer's until its watch catches up. */
   pool?: ENIPool;
   nn?: NodeNetwork;
+  /** Serialises ledger writes between the reconcile and the node's pool filler. */
+  lock: Promise<void>;
+  /** The node's pool filler, while it runs: cloud calls that grow or shrink the pool. */
+  filling?: Promise<void>;
+  /** After a failed fill: no new one before this, and the wait doubles. */
+  fillNotBefore: number;
+  fillBackoffMs: number;
+  /** Pods the last reconcile could not give an address: what the filler fills for. */
+  pending: { shared: number; exclusive: number };
+}
+
+/** What the pool filler needs, fixed for one fill. */
+interface FillContext {
+  nodeName: string;
+  cloud: CloudProvider;
+  mode: NetworkMode;
+  instanceId: string;
+  limits: NonNullable<ENIPool['spec']['limits']>;
+  targets: Targets;
+  usePrimaryIPs: boolean;
+  zone: string | undefined;
+  log: NodeReconcilerDeps['log'];
 }
 
 const SUBNET_TTL_MS = 60_000;
-const MAX_ROUNDS = 4;
+/** Plans one fill carries out before it hands back to the reconcile (which starts another if needed). */
+const MAX_FILL_ROUNDS = 4;
+const FILL_BACKOFF_MS = { initial: 1000, max: 30_000 };
 
 /** Instance ID from spec.providerID: "cn-hangzhou.i-xxx", "alicloud://.../i-xxx", "qcloud:///800002/ins-xxx". */
 export function instanceIdOf(providerID: string | undefined): string | undefined {
@@ -108,8 +134,35 @@ export class NodeReconciler {
 
   private mem(node: string): NodeMemory {
     let m = this.memory.get(node);
-    if (!m) this.memory.set(node, (m = { lastSync: -Infinity, goneSince: new Map(), firstSeen: new Map() }));
+    if (!m) this.memory.set(node, (m = { lastSync: -Infinity, goneSince: new Map(), firstSeen: new Map(), lock: Promise.resolve(), fillNotBefore: 0, fillBackoffMs: FILL_BACKOFF_MS.initial, pending: { shared: 0, exclusive: 0 } }));
     return m;
+  }
+
+  /** Runs `fn` alone among the node's ledger writers (its reconcile and its filler). */
+  private async locked<T>(node: string, fn: () => Promise<T>): Promise<T> {
+    const mem = this.mem(node);
+    const before = mem.lock;
+    let release!: () => void;
+    mem.lock = new Promise<void>((r) => (release = r));
+    await before;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /** Waits for the node's pool filler, if one runs; true if it did. */
+  async idle(node: string): Promise<boolean> {
+    const filling = this.memory.get(node)?.filling;
+    if (!filling) return false;
+    await filling;
+    return true;
+  }
+
+  /** Waits for every pool filler (graceful shutdown: cloud calls finish and reach the ledger). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.memory.values()].flatMap((m) => (m.filling ? [m.filling] : [])));
   }
 
   /** Notes when a pod was first seen bound, for the bind → planned latency. */
@@ -125,7 +178,7 @@ export class NodeReconciler {
 
   async reconcile(nodeName: string, log: NodeReconcilerDeps['log'] = this.d.log): Promise<ReconcileResult> {
     try {
-      return await this.reconcileOnce(nodeName, log);
+      return await this.locked(nodeName, () => this.reconcileOnce(nodeName, log));
     } catch (err) {
       // What we remember may be what made this fail (a stale copy, an object deleted meanwhile).
       const mem = this.memory.get(nodeName);
@@ -168,7 +221,7 @@ export class NodeReconciler {
     ]);
     const onboarded = found && foundNN ? { pool: found, nn: foundNN } : await this.onboard(node, mode, cloud, found, foundNN, log);
     let pool: ENIPool = (mem.pool = onboarded.pool);
-    let nn: NodeNetwork = (mem.nn = onboarded.nn);
+    const nn: NodeNetwork = (mem.nn = onboarded.nn);
     // The ENIPool shows the targets in force: keep them in step with the NetworkMode.
     const shown = { networkMode: mode.metadata.name!, targets: { ...mode.spec.pool, warmENIs: targets.warmENIs }, securityGroups: mode.spec.securityGroups };
     if (pool.spec.networkMode !== shown.networkMode || !sameJSON(pool.spec.targets, shown.targets) || !sameJSON(pool.spec.securityGroups, shown.securityGroups)) {
@@ -186,8 +239,9 @@ export class NodeReconciler {
     let enis = toLedger(pool.status);
     let conditions = pool.status?.conditions ?? [];
 
-    // 1. The cloud decides what exists.
-    if (now - mem.lastSync >= d.resyncMs) {
+    // 1. The cloud decides what exists. Not while the filler is between a cloud call and
+    // its ledger write: an ENI it has just created would look like a leftover.
+    if (now - mem.lastSync >= d.resyncMs && !mem.filling) {
       const listed = [...(await cloud.listENIs({ instanceId })), ...(await cloud.listENIs({ tags: { 'eni-operator.io/cluster': d.clusterID, 'eni-operator.io/node': nodeName } }))];
       const unique = [...new Map(listed.map((e) => [e.id, e])).values()];
       const sync = syncWithCloud(enis, unique, now, (id) => mem.subnets?.facts.get(id));
@@ -203,84 +257,66 @@ export class NodeReconciler {
     }
 
     const save = async (): Promise<void> => {
-      const status: ENIPoolStatus = {
-        observedGeneration: pool.metadata.generation ?? 0,
-        conditions,
-        enis: fromLedger(enis),
-        counts: statusCounts(enis, usePrimaryIPs, d.now()),
-        lastCloudSync: new Date(mem.lastSync > 0 ? mem.lastSync : d.now()).toISOString(),
-      };
-      // Unchanged ledger, conditions and counts: no write (lastCloudSync alone is not worth one).
-      if (sameJSON(status.enis, pool.status?.enis ?? []) && sameJSON(status.conditions, pool.status?.conditions ?? []) && sameJSON(status.counts, pool.status?.counts)) return;
-      try {
-        pool = mem.pool = await d.cr.replaceStatus<ENIPool>('enipools', { ...pool, status });
-      } catch (err) {
-        mem.lastSync = -Infinity; // what we hold may be stale: resync before acting again
-        throw err;
-      }
+      pool = await this.writeLedger(mem, pool, enis, conditions, usePrimaryIPs);
     };
 
-    let plan: Plan = { actions: [], unmet: 0, blocked: [] };
-    let pendingPods: k8s.V1Pod[] = [];
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const t = d.now();
-      settleCooldowns(enis, t);
-      this.releaseGone(nodeName, enis, nn, targets, t);
-      const newly: k8s.V1Pod[] = [];
-      pendingPods = [];
-      let pendingShared = 0;
-      let pendingExclusive = 0;
-      for (const pod of d.pods.onNode(nodeName).filter(live).sort((a, b) => String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)))) {
-        const uid = pod.metadata!.uid!;
-        if (findPod(enis, uid)) continue;
-        const want = podMode(pod.metadata?.annotations);
-        if (want.kind === 'invalid') {
-          await this.refuse(pod, 'InvalidAnnotation', want.message);
-          continue;
-        }
-        if (want.kind === 'exclusive' && !mode.spec.exclusive.enabled) {
-          await this.refuse(pod, 'ExclusiveNotAllowed', `NetworkMode ${mode.metadata.name} does not allow exclusive ENIs (spec.exclusive.enabled is false): remove the annotation ${ENI_MODE_ANNOTATION} or enable spec.exclusive`);
-          continue;
-        }
-        const ref = { uid, name: `${pod.metadata!.namespace}/${pod.metadata!.name}` };
-        const got = want.kind === 'exclusive' ? allocateExclusive(enis, ref, t) : allocateShared(enis, ref, t, usePrimaryIPs);
-        if (got) newly.push(pod);
-        else {
-          pendingPods.push(pod);
-          if (want.kind === 'exclusive') pendingExclusive++;
-          else pendingShared++;
-        }
+    const t = d.now();
+    settleCooldowns(enis, t);
+    this.releaseGone(nodeName, enis, nn, targets, t);
+    const newly: k8s.V1Pod[] = [];
+    const pendingPods: k8s.V1Pod[] = [];
+    let pendingShared = 0;
+    let pendingExclusive = 0;
+    for (const pod of d.pods.onNode(nodeName).filter(live).sort((a, b) => String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)))) {
+      const uid = pod.metadata!.uid!;
+      if (findPod(enis, uid)) continue;
+      const want = podMode(pod.metadata?.annotations);
+      if (want.kind === 'invalid') {
+        await this.refuse(pod, 'InvalidAnnotation', want.message);
+        continue;
       }
-      await save();
-      nn = mem.nn = await this.writePlan(nn, enis, mode);
-      // The plan is written: that is the moment the latency measures, before any Event.
-      const planned = d.now();
-      for (const pod of newly) {
-        const seen = mem.firstSeen.get(pod.metadata!.uid!);
-        if (seen !== undefined) d.observe?.allocated((planned - seen) / 1000);
+      if (want.kind === 'exclusive' && !mode.spec.exclusive.enabled) {
+        await this.refuse(pod, 'ExclusiveNotAllowed', `NetworkMode ${mode.metadata.name} does not allow exclusive ENIs (spec.exclusive.enabled is false): remove the annotation ${ENI_MODE_ANNOTATION} or enable spec.exclusive`);
+        continue;
       }
-      // Events and conditions do not hold up the next round (the next pods' plans): they
-      // go out in the background; the recorder and the condition writer report their own errors.
-      void Promise.all(
-        newly.map(async (pod) => {
-          const held = findPod(enis, pod.metadata!.uid!)!;
-          const message = `${held.kind === 'eni' ? 'exclusive ENI' : 'address'} ${held.address} on ${held.eniId}`;
-          await d.events.record(podRef(pod), 'Normal', 'Allocated', message);
-          // Clear a condition an earlier refusal set (the annotation was fixed); no write otherwise.
-          if (pod.status?.conditions?.some((c) => c.type === POD_NETWORK_CONDITION && c.status !== 'True')) await d.podConditions?.set(pod, 'True', 'Allocated', message);
-        }),
-      );
-
-      plan = planPool({ limits, targets, enis, subnets: mem.subnets?.list ?? [], pendingShared, pendingExclusive, usePrimaryIPs, now: d.now() });
-      if (plan.actions.some((a) => a.kind === 'createENI')) {
-        await this.refreshSubnets(mem, mode, cloud, pool.spec.zone, true);
-        plan = planPool({ limits, targets, enis, subnets: mem.subnets?.list ?? [], pendingShared, pendingExclusive, usePrimaryIPs, now: d.now() });
+      const ref = { uid, name: `${pod.metadata!.namespace}/${pod.metadata!.name}` };
+      const got = want.kind === 'exclusive' ? allocateExclusive(enis, ref, t) : allocateShared(enis, ref, t, usePrimaryIPs);
+      if (got) newly.push(pod);
+      else {
+        pendingPods.push(pod);
+        if (want.kind === 'exclusive') pendingExclusive++;
+        else pendingShared++;
       }
-      conditions = this.conditions(conditions, plan, enis, usePrimaryIPs, pool.metadata.generation ?? 0);
-      if (plan.actions.length === 0) break;
-      for (const action of plan.actions) await this.execute(action, { cloud, mode, nodeName, instanceId, enis, mem, save, log });
     }
     await save();
+    mem.nn = await this.writePlan(nn, enis, mode);
+    // The plan is written: that is the moment the latency measures, before any Event.
+    const planned = d.now();
+    for (const pod of newly) {
+      const seen = mem.firstSeen.get(pod.metadata!.uid!);
+      if (seen !== undefined) d.observe?.allocated((planned - seen) / 1000);
+    }
+    // Events and conditions do not hold up the next pods' plans: they go out in the
+    // background; the recorder and the condition writer report their own errors.
+    void Promise.all(
+      newly.map(async (pod) => {
+        const held = findPod(enis, pod.metadata!.uid!)!;
+        const message = `${held.kind === 'eni' ? 'exclusive ENI' : 'address'} ${held.address} on ${held.eniId}`;
+        await d.events.record(podRef(pod), 'Normal', 'Allocated', message);
+        // Clear a condition an earlier refusal set (the annotation was fixed); no write otherwise.
+        if (pod.status?.conditions?.some((c) => c.type === POD_NETWORK_CONDITION && c.status !== 'True')) await d.podConditions?.set(pod, 'True', 'Allocated', message);
+      }),
+    );
+
+    // 2. The pool: what it lacks or has too much of. The cloud calls that fix it run in the
+    // node's filler, outside this reconcile, so that pods bound meanwhile are not kept waiting.
+    mem.pending = { shared: pendingShared, exclusive: pendingExclusive };
+    const plan = planPool({ limits, targets, enis, subnets: mem.subnets?.list ?? [], pendingShared, pendingExclusive, usePrimaryIPs, now: d.now() });
+    conditions = this.conditions(conditions, plan, enis, usePrimaryIPs, pool.metadata.generation ?? 0);
+    await save();
+    if (plan.actions.length > 0 && !mem.filling && d.now() >= mem.fillNotBefore) {
+      this.startFill(mem, { nodeName, cloud, mode, instanceId, limits, targets, usePrimaryIPs, zone: pool.spec.zone, log });
+    }
     const c = statusCounts(enis, usePrimaryIPs, d.now());
     d.observe?.pool(nodeName, {
       free: c.freeIPs,
@@ -386,8 +422,95 @@ export class NodeReconciler {
     return this.d.cr.patchSpec<NodeNetwork>('nodenetworks', nn.metadata.name!, spec);
   }
 
-  private async execute(action: PoolAction, ctx: { cloud: CloudProvider; mode: NetworkMode; nodeName: string; instanceId: string; enis: NodeENI[]; mem: NodeMemory; save: () => Promise<void>; log: NodeReconcilerDeps['log'] }): Promise<void> {
-    const { cloud, mode, nodeName, instanceId, enis, mem, save, log } = ctx;
+  /** Writes the ledger (ENIPool status) when it changed; the new copy is remembered. */
+  private async writeLedger(mem: NodeMemory, pool: ENIPool, enis: NodeENI[], conditions: Condition[], usePrimaryIPs: boolean): Promise<ENIPool> {
+    const status: ENIPoolStatus = {
+      observedGeneration: pool.metadata.generation ?? 0,
+      conditions,
+      enis: fromLedger(enis),
+      counts: statusCounts(enis, usePrimaryIPs, this.d.now()),
+      lastCloudSync: new Date(mem.lastSync > 0 ? mem.lastSync : this.d.now()).toISOString(),
+    };
+    // Unchanged ledger, conditions and counts: no write (lastCloudSync alone is not worth one).
+    if (sameJSON(status.enis, pool.status?.enis ?? []) && sameJSON(status.conditions, pool.status?.conditions ?? []) && sameJSON(status.counts, pool.status?.counts)) return pool;
+    try {
+      return (mem.pool = await this.d.cr.replaceStatus<ENIPool>('enipools', { ...pool, status }));
+    } catch (err) {
+      mem.lastSync = -Infinity; // what we hold may be stale: resync before acting again
+      throw err;
+    }
+  }
+
+  /**
+   * Records a cloud call's result in the ledger, alone among the node's
+   * writers, on the newest copy; a conflict (someone else wrote meanwhile) is
+   * retried once on a fresh read, since the cloud has already acted.
+   */
+  private async commit(f: FillContext, mutate: (enis: NodeENI[]) => void): Promise<void> {
+    const mem = this.mem(f.nodeName);
+    await this.locked(f.nodeName, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const base = attempt === 0 ? (newerCopy(this.d.cached?.pool(f.nodeName), mem.pool) ?? (await this.d.cr.get<ENIPool>('enipools', f.nodeName))) : await this.d.cr.get<ENIPool>('enipools', f.nodeName);
+        if (!base) throw new Error(`ENIPool ${f.nodeName} is gone`);
+        const enis = toLedger(base.status);
+        mutate(enis);
+        try {
+          await this.writeLedger(mem, base, enis, base.status?.conditions ?? [], f.usePrimaryIPs);
+          return;
+        } catch (err) {
+          if (attempt > 0 || statusOf(err) !== 409) throw err;
+        }
+      }
+    });
+  }
+
+  /** Starts the node's pool filler: plans on the newest ledger and carries them out until the pool needs nothing. */
+  private startFill(mem: NodeMemory, f: FillContext): void {
+    const filling = (async () => {
+      try {
+        for (let round = 0; round < MAX_FILL_ROUNDS; round++) {
+          const actions = await this.locked(f.nodeName, async () => {
+            const enis = toLedger(mem.pool?.status);
+            const view = () => ({ limits: f.limits, targets: f.targets, enis, subnets: mem.subnets?.list ?? [], pendingShared: mem.pending.shared, pendingExclusive: mem.pending.exclusive, usePrimaryIPs: f.usePrimaryIPs, now: this.d.now() });
+            settleCooldowns(enis, this.d.now());
+            let plan = planPool(view());
+            if (plan.actions.some((a) => a.kind === 'createENI')) {
+              await this.refreshSubnets(mem, f.mode, f.cloud, f.zone, true);
+              plan = planPool(view());
+            }
+            return plan.actions;
+          });
+          if (actions.length === 0) break;
+          for (const action of actions) {
+            await this.execute(action, f);
+            this.d.wake?.(f.nodeName); // new addresses: waiting pods can have them now
+          }
+        }
+        mem.fillBackoffMs = FILL_BACKOFF_MS.initial;
+      } catch (err) {
+        // The ledger holds every result that was recorded; anything the cloud did after that
+        // is found by the next cloud sync (by tag), which runs before the next fill.
+        mem.lastSync = -Infinity;
+        mem.fillNotBefore = this.d.now() + mem.fillBackoffMs;
+        mem.fillBackoffMs = Math.min(mem.fillBackoffMs * 2, FILL_BACKOFF_MS.max);
+        f.log.warn('pool fill failed; retrying after a backoff', { node: f.nodeName, retryInMs: mem.fillNotBefore - this.d.now(), err: String(err) });
+      } finally {
+        mem.filling = undefined;
+        this.d.wake?.(f.nodeName);
+      }
+    })();
+    mem.filling = filling;
+  }
+
+  /**
+   * One pool action. Growing the pool (create, attach, assign) calls the cloud
+   * outside the lock and records each result under it, so allocation goes on
+   * meanwhile. Shrinking it (unassign, delete) holds the lock throughout: an
+   * address about to go must not be handed to a pod in between.
+   */
+  private async execute(action: PoolAction, f: FillContext): Promise<void> {
+    const { cloud, mode, nodeName, instanceId } = f;
+    const mem = this.mem(nodeName);
     const now = () => this.d.now();
     try {
       switch (action.kind) {
@@ -401,40 +524,54 @@ export class NodeReconciler {
             description: `eni-operator ${action.role} ENI of ${nodeName}`,
             idempotencyKey: `${nodeName}-${randomUUID()}`,
           });
-          applyCreated(enis, { id: created.id, role: action.role, subnetId: created.subnetId, primaryIP: created.primaryIP, secondaryIPs: created.secondaryIPs, ready: false }, now());
           const facts = mem.subnets?.facts.get(created.subnetId);
-          Object.assign(enis.find((e) => e.id === created.id)!, { mac: created.mac, cloudState: created.state, ...(facts ? { subnetCIDR: facts.cidr, gateway: facts.gateway } : {}) });
-          await save();
+          await this.commit(f, (enis) => {
+            applyCreated(enis, { id: created.id, role: action.role, subnetId: created.subnetId, primaryIP: created.primaryIP, secondaryIPs: created.secondaryIPs, ready: false }, now());
+            Object.assign(enis.find((e) => e.id === created.id)!, { mac: created.mac, cloudState: created.state, ...(facts ? { subnetCIDR: facts.cidr, gateway: facts.gateway } : {}) });
+          });
           const attached = await cloud.attachENI(created.id, instanceId);
-          Object.assign(enis.find((e) => e.id === created.id)!, { ready: true, cloudState: attached.state, ...(attached.deviceIndex !== undefined ? { deviceIndex: attached.deviceIndex } : {}) });
-          await save();
+          await this.commit(f, (enis) => {
+            const eni = enis.find((e) => e.id === created.id);
+            if (eni) Object.assign(eni, { ready: true, cloudState: attached.state, ...(attached.deviceIndex !== undefined ? { deviceIndex: attached.deviceIndex } : {}) });
+          });
           return;
         }
         case 'assignIPs': {
           const ips = await cloud.assignIPs(action.eniId, action.count, `${nodeName}-${randomUUID()}`);
-          applyAssigned(enis, action.eniId, ips, now());
-          await save();
+          await this.commit(f, (enis) => applyAssigned(enis, action.eniId, ips, now()));
           return;
         }
-        case 'unassignIPs': {
-          await cloud.unassignIPs(action.eniId, action.addresses);
-          applyUnassigned(enis, action.eniId, action.addresses);
-          await save();
+        case 'unassignIPs':
+        case 'deleteENI':
+          await this.locked(nodeName, async () => {
+            const pool = newerCopy(this.d.cached?.pool(nodeName), mem.pool) ?? (await this.d.cr.get<ENIPool>('enipools', nodeName));
+            if (!pool) return;
+            const enis = toLedger(pool.status);
+            const eni = enis.find((e) => e.id === action.eniId);
+            if (!eni) return;
+            if (action.kind === 'unassignIPs') {
+              // Only what is still free: a pod may have taken one since the plan.
+              const free = new Set(eni.ips.filter((ip) => ip.state === 'free').map((ip) => ip.address));
+              const addresses = action.addresses.filter((a) => free.has(a));
+              if (addresses.length === 0) return;
+              await cloud.unassignIPs(action.eniId, addresses);
+              applyUnassigned(enis, action.eniId, addresses);
+            } else {
+              const idle = eni.role === 'exclusive' ? !eni.podUID : eni.ips.every((ip) => ip.state === 'free');
+              if (!idle) return;
+              await cloud.detachENI(action.eniId, instanceId);
+              await cloud.deleteENI(action.eniId);
+              applyDeleted(enis, action.eniId);
+            }
+            await this.writeLedger(mem, pool, enis, pool.status?.conditions ?? [], f.usePrimaryIPs);
+          });
           return;
-        }
-        case 'deleteENI': {
-          await cloud.detachENI(action.eniId, instanceId);
-          await cloud.deleteENI(action.eniId);
-          applyDeleted(enis, action.eniId);
-          await save();
-          return;
-        }
       }
     } catch (err) {
       if (err instanceof CloudError && err.kind === 'SubnetExhausted' && mem.subnets) {
-        const subnetId = action.kind === 'createENI' ? action.subnetId : enis.find((e) => 'eniId' in action && e.id === action.eniId)?.subnetId;
+        const subnetId = action.kind === 'createENI' ? action.subnetId : toLedger(mem.pool?.status).find((e) => 'eniId' in action && e.id === action.eniId)?.subnetId;
         if (subnetId) mem.subnets.list = markExhausted(mem.subnets.list, subnetId, now());
-        log.warn('subnet exhausted', { node: nodeName, subnet: subnetId });
+        f.log.warn('subnet exhausted', { node: nodeName, subnet: subnetId });
         return;
       }
       throw err;
@@ -463,7 +600,10 @@ export class NodeReconciler {
   private nextWake(enis: NodeENI[], targets: Targets, waiting: boolean, plan: Plan, mem: NodeMemory): number {
     const now = this.d.now();
     if (plan.blocked.length > 0) return 5000;
-    if (waiting || plan.actions.length > 0) return 200;
+    // A running filler wakes the node itself when it has added addresses; this is a safety net.
+    if (mem.filling && (waiting || plan.actions.length > 0)) return 1000;
+    if (plan.actions.length > 0) return Math.max(200, mem.fillNotBefore - now);
+    if (waiting) return 200;
     const times: number[] = [mem.lastSync + this.d.resyncMs];
     for (const eni of enis) {
       for (const ip of eni.ips) if (ip.cooldownUntil !== undefined) times.push(ip.cooldownUntil);
