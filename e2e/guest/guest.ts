@@ -145,6 +145,8 @@ function qemuArgs(run: GuestRun, kernel: string, initrd: string, share: string):
     '-initrd', initrd,
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', `local,path=${escape(share)},mount_tag=${SHARE_TAG},security_model=none`,
+    // The checkout again on its own, for init.sh to mount where it was when /tmp hides it.
+    '-virtfs', `local,path=${escape(REPO_ROOT)},mount_tag=enirepo,security_model=none,readonly=on,multidevs=remap`,
     '-append', append.join(' '),
   ];
 }

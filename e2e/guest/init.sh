@@ -35,6 +35,14 @@ done
 ip link set lo up
 
 . "$share/env.sh"
+# A checkout under /tmp or /run (CI clones often are) is hidden by the tmpfs above: the host
+# shares the repository on its own too, and it goes back where it was.
+case "$ENI_GUEST_WORKDIR" in
+/tmp/* | /run/*)
+  mkdir -p "$ENI_GUEST_WORKDIR"
+  mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro enirepo "$ENI_GUEST_WORKDIR" || echo "eni-guest: cannot mount the repository"
+  ;;
+esac
 cd "$ENI_GUEST_WORKDIR" || echo "eni-guest: cannot enter $ENI_GUEST_WORKDIR"
 echo "eni-guest: running the script"
 read -r started _ </proc/uptime
