@@ -65,19 +65,23 @@ export class AgentCluster {
     readonly fabric: Fabric,
     readonly group: ProcessGroup,
     readonly dir: string,
+    /** The agents' --repair-interval. */
+    readonly repairInterval: string,
   ) {}
 
   /**
    * `instances`: emulated instances to make nodes of (zone i: ...001/002,
    * zone j: ...003/004/005). `prefix`: the fabric's kernel-name prefix, fixed
    * per test file so that a crashed run's leftovers are swept by the next.
+   * `repairInterval`: the agents' periodic drift repair (default 2s); a long
+   * one leaves the agents to clean up on events alone.
    */
-  static async start(opts: { scenario: string; prefix: string; instances: string[]; mode?: Partial<NetworkModeSpec> }): Promise<AgentCluster> {
+  static async start(opts: { scenario: string; prefix: string; instances: string[]; mode?: Partial<NetworkModeSpec>; repairInterval?: string }): Promise<AgentCluster> {
     const dir = mkdtempSync(join(tmpdir(), `eni-agent-${opts.scenario}-`));
     const sim = await startCloudsim(FAST_DELAYS);
     const fabric = await startFabric(sim.emulator, { prefix: opts.prefix });
     const group = new ProcessGroup(`agent-${opts.scenario}`, dir, false);
-    const c = new AgentCluster(opts.scenario, `${opts.scenario}-pods`, sim, fabric, group, dir);
+    const c = new AgentCluster(opts.scenario, `${opts.scenario}-pods`, sim, fabric, group, dir, opts.repairInterval ?? '2s');
     const ali = sim.spec.credentials.find((x) => x.provider === 'alibaba')!;
     const secret = `${opts.scenario}-credentials`;
     await c.core.createNamespacedSecret({ namespace: 'eni-operator-system', body: { metadata: { name: secret }, stringData: { accessKeyId: ali.accessKeyId, accessKeySecret: ali.accessKeySecret } } });
@@ -115,17 +119,22 @@ export class AgentCluster {
     );
   }
 
-  /** Starts (or restarts) the node's agent; resolves when it serves the CNI socket. */
-  async startAgent(node: SimNode): Promise<ChildProcess> {
+  /**
+   * Starts (or restarts) the node's agent; resolves when it serves the CNI
+   * socket, or with `until: 'starting'` as soon as it has logged its start
+   * (it then reads its plan and repairs the node before serving).
+   */
+  async startAgent(node: SimNode, opts: { until?: 'ready' | 'starting' } = {}): Promise<ChildProcess> {
     const run = ++node.agentRuns;
     const log = join(node.dir, `agent-${run}.log`);
     node.agent = this.group.start(
       `agent-${node.name}-${run}`,
       process.execPath,
-      [repoPath('dist/src/cmd/eni-operator.js'), 'agent', '--kubeconfig', controlPlane().kubeconfigs.agent, '--node', node.name, '--node-netns', node.netns, '--socket', node.socket, '--state-dir', join(node.dir, 'run'), '--listen', '127.0.0.1:0', '--plan-wait', '20s', '--repair-interval', '2s'],
+      [repoPath('dist/src/cmd/eni-operator.js'), 'agent', '--kubeconfig', controlPlane().kubeconfigs.agent, '--node', node.name, '--node-netns', node.netns, '--socket', node.socket, '--state-dir', join(node.dir, 'run'), '--listen', '127.0.0.1:0', '--plan-wait', '20s', '--repair-interval', this.repairInterval],
       log,
     );
-    await eventually(`agent of ${node.name} ready`, () => (readFileSync(log, 'utf8').includes('"agent ready"') ? true : undefined), 30_000).catch((err: Error) => {
+    const line = opts.until === 'starting' ? '"agent starting"' : '"agent ready"';
+    await eventually(`agent of ${node.name} logging ${line}`, () => (readFileSync(log, 'utf8').includes(line) ? true : undefined), 30_000, 20).catch((err: Error) => {
       throw new Error(`${err.message}\n${readFileSync(log, 'utf8')}`);
     });
     return node.agent;
@@ -146,6 +155,10 @@ export class AgentCluster {
   /** The log of one run of the node's agent (default: the latest). */
   agentLog(node: SimNode, run = node.agentRuns): string {
     return readFileSync(join(node.dir, `agent-${run}.log`), 'utf8');
+  }
+
+  kubeletLog(node: SimNode): string {
+    return readFileSync(join(node.dir, 'kubelet.log'), 'utf8');
   }
 
   /** /metrics of the node's running agent (its address is in its "agent ready" line). */

@@ -22,6 +22,7 @@ import { Datapath } from './datapath/datapath.js';
 import { AgentHandler } from './handler.js';
 import { namedNetns, netnsExists, type Netns } from './netlink/netns.js';
 import { PlanSource } from './plan-source.js';
+import { serialRerun } from './rerun.js';
 import { forgettable, statusFor, type LocalState } from './status.js';
 import { StatusWriter } from './status-writer.js';
 
@@ -110,8 +111,8 @@ export async function runAgent(argv: string[]): Promise<number> {
     compute: () => {
       const nn = plan.current();
       if (!nn) return undefined;
-      // Released and no longer planned: the controller has seen it, forget it.
-      for (const uid of forgettable(nn.spec, states)) states.delete(uid);
+      // Pods the plan no longer names: the controller has seen them go (see forgettable).
+      for (const uid of forgettable(nn.spec, states, Date.now())) states.delete(uid);
       return statusFor(nn.spec, states, nn.status, capabilities, nn.metadata.generation ?? 0);
     },
     onError: (err) => log.warn('NodeNetwork status not written; retrying', { err: String(err) }),
@@ -125,30 +126,29 @@ export async function runAgent(argv: string[]): Promise<number> {
   const mapped = containers.pods();
   for (const [uid, s] of states) if (s.state === 'Ready' && !mapped.has(uid)) containers.set(restoredContainer(uid), uid);
 
-  let repairing: Promise<void> | undefined;
-  const repair = (why: string): Promise<void> =>
-    (repairing ??= (async () => {
-      try {
-        // Only pods the runtime has wired: a planned pod owns nothing on the node before its ADD, nor after its DEL.
-        const wired = containers.pods();
-        const desired = (plan.current()?.spec.attachments ?? []).filter((a) => wired.has(a.podUID));
-        const result = await datapath.repair(desired);
-        for (const a of result.actions) metrics.repairs.inc({ kind: a.kind.endsWith('-delete') || a.kind === 'eni-release' ? 'remove' : 'repair' });
-        if (result.actions.length > 0) log.info('repaired the node datapath', { why, actions: result.actions.map((a) => `${a.kind}: ${a.why}`) });
-        for (const p of result.problems) {
-          metrics.repairs.inc({ kind: 'pod' });
-          // Only pods that were Ready: a pod not yet ADDed has nothing to repair.
-          if (states.get(p.podUID)?.state === 'Ready') states.set(p.podUID, { state: 'Failed', reason: 'Drift', message: p.problem, at: Date.now() });
-        }
-        containers.prune((uid) => states.has(uid) || plan.attachment(uid) !== undefined);
-        writer.poke();
-      } catch (err) {
-        log.warn('repair failed', { why, err: String(err) });
-      } finally {
-        repairing = undefined;
+  const repairOnce = async (why: string): Promise<void> => {
+    try {
+      // Only pods the runtime has wired: a planned pod owns nothing on the node before its ADD, nor after its DEL.
+      const wired = containers.pods();
+      const desired = (plan.current()?.spec.attachments ?? []).filter((a) => wired.has(a.podUID));
+      const result = await datapath.repair(desired);
+      for (const a of result.actions) metrics.repairs.inc({ kind: a.kind.endsWith('-delete') || a.kind === 'eni-release' ? 'remove' : 'repair' });
+      if (result.actions.length > 0) log.info('repaired the node datapath', { why, actions: result.actions.map((a) => `${a.kind}: ${a.why}`) });
+      for (const p of result.problems) {
+        metrics.repairs.inc({ kind: 'pod' });
+        // Only pods that were Ready: a pod not yet ADDed has nothing to repair.
+        if (states.get(p.podUID)?.state === 'Ready') states.set(p.podUID, { state: 'Failed', reason: 'Drift', message: p.problem, at: Date.now() });
       }
-    })());
-  await repair('start');
+      containers.prune((uid) => states.has(uid) || plan.attachment(uid) !== undefined);
+      writer.poke();
+    } catch (err) {
+      log.warn('repair failed', { why, err: String(err) });
+    }
+  };
+  // A plan change during a repair gets a repair of its own right after: the running one read the
+  // plan and the wired pods before the change, and the next periodic repair may be a minute away.
+  const repair = serialRerun(repairOnce);
+  // Watched before the first repair: an attachment that leaves while it runs gets a repair too.
   let planned = new Set((plan.current()?.spec.attachments ?? []).map((a) => a.podUID));
   plan.onChange((nn: NodeNetwork | undefined) => {
     writer.poke();
@@ -157,6 +157,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     if ([...planned].some((uid) => !now.has(uid))) void repair('attachments left the plan');
     planned = now;
   });
+  await repair('start');
   const repairTimer = setInterval(() => void repair('periodic'), repairMs);
 
   const handler = new AgentHandler({

@@ -1,5 +1,5 @@
 import type { Attachment, NodeNetworkSpec } from '../api/nodenetwork.js';
-import { forgettable, statusFor, type LocalState } from './status.js';
+import { forgettable, PENDING_MEMORY_MS, statusFor, type LocalState } from './status.js';
 
 const caps = { kernelVersion: '6.1.0', ipvlan: false, ebpf: true };
 const att = (podUID: string): Attachment => ({ podUID, namespace: 'ns', name: podUID, mode: 'veth', ip: '10.0.16.5/20', gateway: '10.0.31.253', eniID: 'eni-1', mac: '02:00:00:00:00:01' });
@@ -29,8 +29,20 @@ describe('statusFor', () => {
     ]);
     const s = statusFor(spec(), local, undefined, caps, 1);
     expect(s.attachments?.map((a) => [a.podUID, a.state])).toEqual([['gone', 'Released']]);
-    expect(forgettable(spec(), local)).toEqual(['gone']);
-    expect(forgettable(spec('gone'), local)).toEqual([]);
+    expect(forgettable(spec('gone', 'stale'), local, T0)).toEqual([]);
+  });
+
+  it('forgets what the plan no longer names: released, and wired pods whose DEL it missed; a pending pod only after a while', () => {
+    const local = new Map<string, LocalState>([
+      ['gone', { state: 'Released', at: T0 }],
+      ['missed', { state: 'Ready', at: T0 }],
+      ['broken', { state: 'Failed', reason: 'Drift', at: T0 }],
+      ['waiting', { state: 'Pending', reason: 'WaitingForPlan', at: T0 }],
+      ['planned', { state: 'Ready', at: T0 }],
+    ]);
+    expect(forgettable(spec('planned'), local, T0 + 1000)).toEqual(['gone', 'missed', 'broken']);
+    expect(forgettable(spec('planned'), local, T0 + PENDING_MEMORY_MS + 1)).toEqual(['gone', 'missed', 'broken', 'waiting']);
+    expect(forgettable(spec('planned', 'waiting'), local, T0 + PENDING_MEMORY_MS + 1)).toEqual(['gone', 'missed', 'broken']);
   });
 
   it('keeps the transition time while the state stays the same', () => {

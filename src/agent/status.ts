@@ -40,8 +40,17 @@ export function statusFor(spec: NodeNetworkSpec | undefined, local: ReadonlyMap<
   };
 }
 
-/** Local entries that can be forgotten: released and no longer in the plan (the controller has seen it). */
-export function forgettable(spec: NodeNetworkSpec | undefined, local: ReadonlyMap<string, LocalState>): string[] {
+/** How long an ADD's "waiting for the plan" is remembered for a pod the plan does not name (yet). */
+export const PENDING_MEMORY_MS = 10 * 60_000;
+
+/**
+ * Local entries that can be forgotten: those of pods the plan no longer names.
+ * Released: the controller has seen it. Ready or Failed: the pod went without
+ * its DEL reaching this agent (it was down), and the controller let the
+ * attachment go after its grace; statusFor would never report them again.
+ * Pending: the plan may still come, so only after PENDING_MEMORY_MS.
+ */
+export function forgettable(spec: NodeNetworkSpec | undefined, local: ReadonlyMap<string, LocalState>, now: number): string[] {
   const planned = new Set((spec?.attachments ?? []).map((a) => a.podUID));
-  return [...local.entries()].filter(([uid, s]) => s.state === 'Released' && !planned.has(uid)).map(([uid]) => uid);
+  return [...local.entries()].filter(([uid, s]) => !planned.has(uid) && (s.state !== 'Pending' || now - s.at > PENDING_MEMORY_MS)).map(([uid]) => uid);
 }
