@@ -68,6 +68,7 @@ bench: tools build ## Benchmarks; tables on stdout, JSON under bench/results/
 	@$(NODE) dist/e2e/bench/cloud-throughput.js
 	@$(NODE) dist/e2e/bench/controller-allocation.js
 	@$(NODE) dist/e2e/bench/cni-exec.js
+	@$(NODE) dist/e2e/bench/agent-datapath.js
 
 clean: ## Remove build output and the sandbox (keeps the tool cache)
 	@$(MAKE) --no-print-directory sandbox-down

@@ -20,6 +20,7 @@ import { ContainerMap, restoredContainer } from './container-map.js';
 import { detectCapabilities } from './datapath/capabilities.js';
 import { Datapath } from './datapath/datapath.js';
 import { AgentHandler } from './handler.js';
+import { shareConnections } from '../kube/connections.js';
 import { namedNetns, netnsExists, type Netns } from './netlink/netns.js';
 import { PlanSource } from './plan-source.js';
 import { serialRerun } from './rerun.js';
@@ -92,6 +93,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   const kc = new k8s.KubeConfig();
   if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
   else kc.loadFromDefault();
+  shareConnections(kc);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'eni_operator_agent_' });
   const metrics = new AgentMetrics(registry);

@@ -9,6 +9,7 @@ import { DEFAULT_NAMESPACE } from '../api/rbac.js';
 import type { ENIPool } from '../api/enipool.js';
 import type { NetworkMode } from '../api/networkmode.js';
 import type { NodeNetwork } from '../api/nodenetwork.js';
+import { shareConnections } from '../kube/connections.js';
 import { createLogger, reconcileLogger, type Logger } from '../log/logger.js';
 import { CloudMetrics } from '../metrics/cloud.js';
 import { ControllerMetrics } from '../metrics/controller.js';
@@ -103,6 +104,7 @@ export async function runController(args: string[]): Promise<number> {
   const kc = new k8s.KubeConfig();
   if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
   else kc.loadFromDefault();
+  shareConnections(kc);
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'eni_operator_controller_' });
@@ -199,13 +201,18 @@ export async function runController(args: string[]): Promise<number> {
     allModes(); // priorities and selectors of one mode change the others' conflicts
     allNodes();
   };
-  // The agent's status (Released attachments) wakes the node's reconcile.
+  // The agent's Released attachments wake the node's reconcile (an address to return);
+  // its other status writes and our own spec writes do not.
+  const released = (nn: NodeNetwork | undefined) => (nn?.status?.attachments ?? []).filter((a) => a.state === 'Released').map((a) => a.podUID).sort().join(',');
   const onPlan = (nn: NodeNetwork): void => nodeQueue.add(nn.metadata.name!);
+  const onPlanUpdate = (nn: NodeNetwork, old: NodeNetwork): void => {
+    if (released(nn) !== released(old)) nodeQueue.add(nn.metadata.name!);
+  };
   // A NetworkMode's totals follow its pools within a second: during a burst of
   // allocations that is one status write a second, not one per ledger write.
   const onPool = (p: ENIPool): void => modeQueue.addAfter(p.spec.networkMode, 1000);
   modes.on('add', onMode).on('update', onMode).on('delete', onMode);
-  plans.on('add', onPlan).on('update', onPlan).on('delete', onPlan);
+  plans.on('add', onPlan).on('update', onPlanUpdate).on('delete', onPlan);
   pools.on('add', onPool).on('update', onPool).on('delete', onPool);
 
   let shuttingDown = false;
