@@ -4,8 +4,7 @@
 // exec'd as a runtime does, the agent's CNI histogram, and what else loads the
 // machine.
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { postToAgent } from '../../src/cni/client.js';
 import { commandPath, wireRequest } from '../../src/cni/protocol.js';
@@ -23,6 +22,7 @@ export const FABRIC_PREFIX = 'benchag';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+export { machineLoad, type MachineLoad } from './machine-load.js';
 
 export interface BenchNode {
   name: string;
@@ -267,31 +267,3 @@ export function cpuMs(pid: number | undefined): { self: number; children: number
   }
 }
 
-export interface MachineLoad {
-  loadavg1m: number;
-  loadavg5m: number;
-  /** Heavy processes on the machine that are not this benchmark's (other test runs, other helpers). */
-  foreign: { apiservers: number; controllers: number; agents: number; kubelets: number; jest: number };
-}
-
-export function machineLoad(ownPids: ReadonlySet<number>): MachineLoad {
-  const foreign = { apiservers: 0, controllers: 0, agents: 0, kubelets: 0, jest: 0 };
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || ownPids.has(pid)) continue;
-    let cmd: string[];
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (cmd[0]?.endsWith('/kube-apiserver')) foreign.apiservers++;
-    const operator = cmd.some((a) => a.endsWith('eni-operator.js'));
-    if (operator && cmd.includes('controller')) foreign.controllers++;
-    if (operator && cmd.includes('agent')) foreign.agents++;
-    if (cmd.some((a) => a.endsWith('/kubelet/main.js') || a.endsWith('/pause-kubelet.js'))) foreign.kubelets++;
-    if (cmd.some((a) => a.endsWith('jest/bin/jest.js') || a.includes('jest-worker'))) foreign.jest++;
-  }
-  const [one, five] = loadavg();
-  return { loadavg1m: round(one!, 2), loadavg5m: round(five!, 2), foreign };
-}

@@ -22,8 +22,9 @@
 // run budget; churn is shortened to fit, default 230).
 import * as k8s from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { machineLoad } from './machine-load.js';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { API_VERSION, GROUP, VERSION } from '../../src/api/common.js';
@@ -69,21 +70,8 @@ const say = (msg: string) => console.error(`[${(elapsed() / 1000).toFixed(1).pad
  */
 const ownPids = new Set<number>();
 function contention(): { loadavg1m: number; foreignAPIServers: number; foreignControllers: number } {
-  let foreignAPIServers = 0;
-  let foreignControllers = 0;
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || ownPids.has(pid)) continue;
-    let cmd: string[];
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (cmd[0]?.endsWith('/kube-apiserver')) foreignAPIServers++;
-    if (cmd.some((a) => a.endsWith('eni-operator.js')) && cmd.includes('controller')) foreignControllers++;
-  }
-  return { loadavg1m: round(loadavg()[0]!, 2), foreignAPIServers, foreignControllers };
+  const m = machineLoad(ownPids);
+  return { loadavg1m: m.loadavg1m, foreignAPIServers: m.foreign.apiservers, foreignControllers: m.foreign.controllers };
 }
 const contentionAt: Record<string, ReturnType<typeof contention>> = {};
 

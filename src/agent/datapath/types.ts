@@ -2,6 +2,7 @@
 import type { Attachment } from '../../api/nodenetwork.js';
 import { cidrContains, ipToInt, isIPv4, parseCidr } from '../../util/ipv4.js';
 import { normalizeMac } from './names.js';
+import type { CniInterface as CniInterfaceAny, CniIPConfig, CniRoute } from '../../cni/types.js';
 
 export type DatapathErrorReason =
   /** The attachment or the CNI request is malformed: a bug upstream, never retried. */
@@ -50,21 +51,10 @@ export interface PodRef {
   containerID?: string;
 }
 
-// CNI spec 1.0.0 result (https://www.cni.dev/docs/spec/#add-success).
-export interface CniInterface {
-  name: string;
-  mac: string;
-  sandbox?: string;
-}
-export interface CniIPConfig {
-  address: string;
-  gateway?: string;
-  interface?: number;
-}
-export interface CniRoute {
-  dst: string;
-  gw?: string;
-}
+// The CNI 1.0.0 result the datapaths produce: the plugin's types (src/cni/types.ts),
+// narrowed to what a datapath always sets.
+export type { CniIPConfig, CniRoute } from '../../cni/types.js';
+export type CniInterface = CniInterfaceAny & { mac: string };
 export interface CniResult {
   cniVersion: '1.0.0';
   interfaces: CniInterface[];
