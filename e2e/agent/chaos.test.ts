@@ -242,6 +242,8 @@ test('100 pods of churn on two nodes with ten SIGKILLs of their agents leave eve
         if (JSON.stringify(planned) !== JSON.stringify(want)) return void (lastMismatch = `${n.name}: planned ${planned.length} attachments, ${want.length} live pods`);
         const status = (plans[i]!.status?.attachments ?? []).map((s) => `${s.podUID}=${s.state}`).sort();
         if (JSON.stringify(status) !== JSON.stringify(want.map((u) => `${u}=Ready`))) return void (lastMismatch = `${n.name}: status ${status.join(' ')}`);
+        // The agent has reported on the latest plan (the controller's last change may be a dropped Released entry).
+        if (plans[i]!.status?.observedGeneration !== plans[i]!.metadata.generation) return void (lastMismatch = `${n.name}: status for generation ${plans[i]!.status?.observedGeneration}, plan at ${plans[i]!.metadata.generation}`);
       }
       const inventories = await Promise.all(c.nodes.map((n) => readInventory(n.netns)));
       for (const [i, n] of c.nodes.entries()) {
