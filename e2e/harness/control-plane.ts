@@ -241,6 +241,9 @@ export class ControlPlane {
 
 export async function kubectl(info: ControlPlaneInfo, args: string[], identity: Identity = 'admin', input?: string): Promise<string> {
   const child = run(toolPath('kubectl'), ['--kubeconfig', info.kubeconfigs[identity], ...args], { maxBuffer: 64 << 20 });
+  // kubectl may exit before reading its input (e.g. an early error): that is its exit status's
+  // business, not an unhandled EPIPE that kills the caller.
+  child.child.stdin?.on('error', () => undefined);
   child.child.stdin?.end(input ?? '');
   try {
     return (await child).stdout;
