@@ -31,10 +31,11 @@ node_modules/.installed: package.json package-lock.json
 tools: deps ## Build etcd, kube-apiserver and kubectl at their pinned versions (once per pin)
 	@hack/build-tools.sh $(TOOLS_CACHE)
 
-build: deps ## Compile TypeScript to dist/
+build: deps ## Compile TypeScript to dist/ and the eni-exec helper to dist/bin/
 	@rm -rf dist
 	@$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json
 	@chmod +x dist/src/cmd/eni-operator.js dist/src/cmd/eni-cni.js
+	@CGO_ENABLED=0 go build -C native/eni-exec -trimpath -o $(CURDIR)/dist/bin/eni-exec .
 
 generate: build ## Regenerate crds/, config/rbac and the chart's copies from src/api
 	@$(NODE) dist/src/api/gen.js

@@ -53,9 +53,9 @@ export function isGone(failure: BatchFailure): boolean {
  * the same whatever /etc/iproute2 names them.
  */
 export async function ipShow(ns: Netns, commands: readonly string[]): Promise<unknown[][]> {
-  const { file, args } = commandIn(ns, 'ip', ['-4', '-N', '-d', '-json', '-batch', '-']);
+  const { file, args, netns } = commandIn(ns, 'ip', ['-4', '-N', '-d', '-json', '-batch', '-']);
   const input = commands.join('\n') + '\n';
-  const res = await execute(file, args, input);
+  const res = await execute(file, args, input, { netns });
   if (res.code !== 0) throw new IpBatchError(describeNetns(ns), parseBatchFailures(res.stderr, commands), res.stderr);
   const docs = res.stdout.split('\n').filter((l) => l.trim() !== '');
   if (docs.length !== commands.length) {
@@ -81,8 +81,8 @@ export async function ipApply(ns: Netns, lines: readonly string[], options: Appl
   if (lines.length === 0) return;
   for (const line of lines) if (line.includes('\n')) throw new Error(`ip batch line contains a newline: ${JSON.stringify(line)}`);
   const flags = options.tolerateGone ? ['-force', '-batch', '-'] : ['-batch', '-'];
-  const { file, args } = commandIn(ns, 'ip', flags);
-  const res = await execute(file, args, lines.join('\n') + '\n');
+  const { file, args, netns } = commandIn(ns, 'ip', flags);
+  const res = await execute(file, args, lines.join('\n') + '\n', { netns });
   if (res.code === 0) return;
   const failures = parseBatchFailures(res.stderr, lines);
   const real = options.tolerateGone ? failures.filter((f) => !isGone(f)) : failures;

@@ -1,12 +1,12 @@
-// Which network namespace a command runs in, and how `ip` is invoked there.
+// Which network namespace a command runs in, and the nsfs file that names it.
 import { existsSync } from 'node:fs';
 
 export type Netns =
   /** This process's own namespace: the node namespace of a real agent. */
   | { kind: 'current' }
-  /** A namespace pinned under /run/netns (tests and sandbox nodes), entered with `ip -n`. */
+  /** A namespace pinned under /run/netns (tests and sandbox nodes). */
   | { kind: 'named'; name: string }
-  /** Any nsfs path, e.g. the runtime's CNI_NETNS, entered with `nsenter --net=`. */
+  /** Any nsfs path, e.g. the runtime's CNI_NETNS. */
   | { kind: 'path'; path: string };
 
 export const CURRENT_NETNS: Netns = { kind: 'current' };
@@ -44,9 +44,12 @@ export function describeNetns(ns: Netns): string {
   return ns.kind === 'current' ? 'the node namespace' : ns.kind === 'named' ? `netns ${ns.name}` : `netns ${ns.path}`;
 }
 
-/** argv that runs `prog args...` inside `ns`. `ip` itself switches cheaply with -n. */
-export function commandIn(ns: Netns, prog: string, args: readonly string[]): { file: string; args: string[] } {
+/**
+ * How to run `prog args...` inside `ns`: pass the result to execute(file, args,
+ * input, { netns }). The namespace is entered by execute (setns in the
+ * eni-exec helper, or nsenter), not by wrapping the argv.
+ */
+export function commandIn(ns: Netns, prog: string, args: readonly string[]): { file: string; args: string[]; netns?: string } {
   if (ns.kind === 'current') return { file: prog, args: [...args] };
-  if (ns.kind === 'named' && prog === 'ip') return { file: 'ip', args: ['-n', ns.name, ...args] };
-  return { file: 'nsenter', args: [`--net=${netnsFile(ns)}`, '--', prog, ...args] };
+  return { file: prog, args: [...args], netns: netnsFile(ns) };
 }

@@ -1,6 +1,6 @@
 // Per-namespace sysctls. /proc/sys/net shows the namespace of the process that
 // opens it, so the agent's own namespace is written directly (no process) and
-// any other one through a shell entered into it.
+// any other one through a shell started inside it.
 import { writeFileSync } from 'node:fs';
 import { execute } from './exec.js';
 import { commandIn, describeNetns, type Netns } from './netns.js';
@@ -27,7 +27,7 @@ export async function writeSysctls(ns: Netns, sysctls: readonly Sysctl[]): Promi
     for (const [path, value] of pairs) writeFileSync(`/proc/sys/${path}`, value);
     return;
   }
-  const { file, args } = commandIn(ns, 'sh', ['-c', WRITE_ALL, 'sh', ...pairs.flat()]);
-  const res = await execute(file, args);
+  const { file, args, netns } = commandIn(ns, 'sh', ['-c', WRITE_ALL, 'sh', ...pairs.flat()]);
+  const res = await execute(file, args, undefined, { netns });
   if (res.code !== 0) throw new Error(`${describeNetns(ns)}: cannot set sysctls ${pairs.map((p) => p.join('=')).join(' ')}: ${res.stderr.trim()}`);
 }

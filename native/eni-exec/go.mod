@@ -1,0 +1,3 @@
+module eni-operator/eni-exec
+
+go 1.22
