@@ -40,6 +40,7 @@ import { FAST_DELAYS } from '../harness/cloudsim.js';
 import { ControlPlane } from '../harness/control-plane.js';
 import { repoPath } from '../harness/paths.js';
 import { summarize, type Summary } from './stats.js';
+import { shareConnections } from '../../src/kube/connections.js';
 
 const began = performance.now();
 const CHURN_SECONDS_ASKED = Number(process.env.BENCH_CHURN_SECONDS ?? 60);
@@ -195,10 +196,12 @@ const assigns = (phase: string) => {
   return { calls: v.length, ips: v.reduce((a, b) => a + b, 0), ipsPerCall: v.length ? summarize(v) : null };
 };
 
+// Connections are kept, as Kubernetes' own clients keep theirs: client-node alone would
+// open one per request, and a burst of 100 creates would cost 100 TLS handshakes.
 const kc = (identity: 'admin' | 'agent') => {
   const c = new k8s.KubeConfig();
   c.loadFromFile(cp.info.kubeconfigs[identity]);
-  return c;
+  return shareConnections(c);
 };
 const adminKC = kc('admin');
 const core = adminKC.makeApiClient(k8s.CoreV1Api);
@@ -566,6 +569,7 @@ try {
       },
       instanceType: 'ecs.g7.4xlarge: 8 ENIs x 30 IPs',
       latencyDefinition: 'bind -> planned: from the pod create call (spec.nodeName set) returning in this process to a NodeNetwork watch event (customInformer) carrying the pod\'s spec.attachments entry; fromCreateSent measures from just before the create call',
+      apiClients: 'this process creates pods as admin over kept connections (shareConnections), as Kubernetes\' own clients do; until 2026-11-22 each create opened its own TLS connection',
       cloudCallsDefinition: 'emulator per-API call counts (all result codes), diffed from before the first create of a phase to the moment its last pod was seen planned (c: to the end of the drain)',
       warmup: { ms: warmupMs, cloudCalls: warmupCalls, assignPrivateIpAddresses: assigns('warmup') },
     },

@@ -95,12 +95,23 @@ export interface ObjectRef {
 }
 
 /**
+ * Events are informational: at most this many are in flight, so that the
+ * Events of a burst of allocations do not take the API server's time from the
+ * writes that plan the next pods (client-go's broadcaster sends one at a time).
+ */
+const EVENTS_IN_FLIGHT = 2;
+/** Beyond this many waiting, new Events are dropped and reported, as client-go drops when its queue is full. */
+const EVENTS_QUEUED_MAX = 1000;
+
+/**
  * Records Events, once per (object, reason, message) per process, so a
  * reconcile that repeats itself does not flood the object's Events.
  */
 export class EventRecorder {
   private readonly api: k8s.CoreV1Api;
   private readonly seen = new Set<string>();
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     kc: k8s.KubeConfig,
@@ -115,6 +126,11 @@ export class EventRecorder {
     if (this.seen.has(key)) return;
     this.seen.add(key);
     if (this.seen.size > 50_000) this.seen.clear();
+    if (!(await this.slot())) {
+      this.seen.delete(key);
+      this.onError(new Error(`Event ${reason} for ${ref.kind} ${ref.name} dropped: ${EVENTS_QUEUED_MAX} Events already waiting`));
+      return;
+    }
     const namespace = ref.namespace ?? 'default';
     const now = new Date();
     try {
@@ -136,7 +152,27 @@ export class EventRecorder {
     } catch (err) {
       this.seen.delete(key);
       this.onError(err);
+    } finally {
+      this.release();
     }
+  }
+
+  /** A sending slot, waiting for one if all are taken; false when too many already wait. */
+  private async slot(): Promise<boolean> {
+    if (this.active < EVENTS_IN_FLIGHT) {
+      this.active++;
+      return true;
+    }
+    if (this.waiting.length >= EVENTS_QUEUED_MAX) return false;
+    // The slot is handed over by release(), so `active` stays counted.
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return true;
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
   }
 }
 

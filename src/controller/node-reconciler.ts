@@ -18,7 +18,7 @@ import type { NodeNetwork } from '../api/nodenetwork.js';
 import { CloudError } from '../cloud/errors.js';
 import { subnetGateway } from '../cloud/gateway.js';
 import type { CloudProvider } from '../cloud/types.js';
-import { allocateExclusive, allocateShared, applyAssigned, applyCreated, applyDeleted, applyUnassigned, findPod, releasePod, settleCooldowns } from '../pool/ledger.js';
+import { adoptPlanned, allocateExclusive, allocateShared, applyAssigned, applyCreated, applyDeleted, applyUnassigned, findPod, releasePod, settleCooldowns, type PlannedHolding } from '../pool/ledger.js';
 import { planPool, type Plan, type PoolAction } from '../pool/plan.js';
 import { markExhausted } from '../pool/subnets.js';
 import type { SubnetInfo, Targets } from '../pool/types.js';
@@ -237,6 +237,9 @@ export class NodeReconciler {
 
     await this.refreshSubnets(mem, mode, cloud, pool.spec.zone, false);
     let enis = toLedger(pool.status);
+    // The plan can be newer than the ledger (they are written side by side): take its pods back first.
+    const adopted = adoptPlanned(enis, plannedHoldings(nn), now);
+    if (adopted.length) log.info('took into the ledger pods the plan gave addresses and the ledger lacked', { node: nodeName, pods: adopted.length });
     let conditions = pool.status?.conditions ?? [];
 
     // 1. The cloud decides what exists. Not while the filler is between a cloud call and
@@ -288,8 +291,20 @@ export class NodeReconciler {
         else pendingShared++;
       }
     }
-    await save();
-    mem.nn = await this.writePlan(nn, enis, mode);
+    // 2. The pool: what it lacks or has too much of, worked out now so that the ledger,
+    // its counts and its conditions go out in one write ahead of the plan (a condition
+    // message carries the free count, so a later write would follow every allocation).
+    // The cloud calls that fix it run in the node's filler, outside this reconcile, so
+    // that pods bound meanwhile are not kept waiting.
+    mem.pending = { shared: pendingShared, exclusive: pendingExclusive };
+    const plan = planPool({ limits, targets, enis, subnets: mem.subnets?.list ?? [], pendingShared, pendingExclusive, usePrimaryIPs, now: d.now() });
+    conditions = this.conditions(conditions, plan, enis, usePrimaryIPs, pool.metadata.generation ?? 0);
+    // Ledger and plan go out side by side: a crash between them leaves at worst a plan
+    // ahead of its ledger, which the next reconcile folds back (adoptPlanned above).
+    const [ledger, written] = await Promise.allSettled([save(), this.writePlan(nn, enis, mode)]);
+    if (ledger.status === 'rejected') throw ledger.reason;
+    if (written.status === 'rejected') throw written.reason;
+    mem.nn = written.value;
     // The plan is written: that is the moment the latency measures, before any Event.
     const planned = d.now();
     for (const pod of newly) {
@@ -302,18 +317,13 @@ export class NodeReconciler {
       newly.map(async (pod) => {
         const held = findPod(enis, pod.metadata!.uid!)!;
         const message = `${held.kind === 'eni' ? 'exclusive ENI' : 'address'} ${held.address} on ${held.eniId}`;
-        await d.events.record(podRef(pod), 'Normal', 'Allocated', message);
         // Clear a condition an earlier refusal set (the annotation was fixed); no write otherwise.
-        if (pod.status?.conditions?.some((c) => c.type === POD_NETWORK_CONDITION && c.status !== 'True')) await d.podConditions?.set(pod, 'True', 'Allocated', message);
+        // Not behind the Event: Events wait their turn, two at a time.
+        const refused = pod.status?.conditions?.some((c) => c.type === POD_NETWORK_CONDITION && c.status !== 'True');
+        await Promise.all([d.events.record(podRef(pod), 'Normal', 'Allocated', message), refused ? d.podConditions?.set(pod, 'True', 'Allocated', message) : undefined]);
       }),
     );
 
-    // 2. The pool: what it lacks or has too much of. The cloud calls that fix it run in the
-    // node's filler, outside this reconcile, so that pods bound meanwhile are not kept waiting.
-    mem.pending = { shared: pendingShared, exclusive: pendingExclusive };
-    const plan = planPool({ limits, targets, enis, subnets: mem.subnets?.list ?? [], pendingShared, pendingExclusive, usePrimaryIPs, now: d.now() });
-    conditions = this.conditions(conditions, plan, enis, usePrimaryIPs, pool.metadata.generation ?? 0);
-    await save();
     if (plan.actions.length > 0 && !mem.filling && d.now() >= mem.fillNotBefore) {
       this.startFill(mem, { nodeName, cloud, mode, instanceId, limits, targets, usePrimaryIPs, zone: pool.spec.zone, log });
     }
@@ -614,4 +624,14 @@ export class NodeReconciler {
     const next = Math.min(...times.filter((t) => t > now));
     return Number.isFinite(next) ? Math.max(50, next - now) : this.d.resyncMs;
   }
+}
+
+/** What a NodeNetwork plan gives its pods, as the ledger's adoption rule reads it. */
+function plannedHoldings(nn: NodeNetwork): PlannedHolding[] {
+  return (nn.spec.attachments ?? []).map((a) => ({
+    pod: { uid: a.podUID, name: `${a.namespace}/${a.name}` },
+    eniId: a.eniID,
+    address: a.ip.split('/')[0]!,
+    exclusive: a.mode === 'exclusive',
+  }));
 }

@@ -96,6 +96,47 @@ export function settleCooldowns(enis: LedgerENI[], now: number): number {
   return n;
 }
 
+/** An address the plan gives a pod (what adoptPlanned needs of a NodeNetwork attachment). */
+export interface PlannedHolding {
+  pod: PodRef;
+  eniId: string;
+  /** Without prefix length. */
+  address: string;
+  exclusive: boolean;
+}
+
+/**
+ * Folds into the ledger what the plan gives pods and the ledger does not:
+ * the ledger and the plan are written side by side, so a crash (or a failed
+ * write) can leave a plan newer than its ledger. Only what the ledger holds
+ * as free (an IP, or an exclusive ENI out of cooldown) is taken: anything
+ * else is a stale plan entry, which the next plan written from the ledger
+ * drops. Returns the pods adopted.
+ */
+export function adoptPlanned(enis: LedgerENI[], planned: readonly PlannedHolding[], now: number): string[] {
+  const adopted: string[] = [];
+  for (const p of planned) {
+    if (findPod(enis, p.pod.uid)) continue;
+    const eni = enis.find((e) => e.id === p.eniId);
+    if (!eni || eni.role !== (p.exclusive ? 'exclusive' : 'shared')) continue;
+    if (p.exclusive) {
+      const primary = eni.ips.find((ip) => ip.primary);
+      if (eni.podUID || primary?.address !== p.address || (eni.cooldownUntil !== undefined && eni.cooldownUntil > now)) continue;
+      eni.podUID = p.pod.uid;
+      eni.pod = p.pod.name;
+      delete eni.idleSince;
+      delete eni.cooldownUntil;
+    } else {
+      const ip = eni.ips.find((x) => x.address === p.address && x.state === 'free');
+      if (!ip) continue;
+      Object.assign(ip, { state: 'assigned', podUID: p.pod.uid, pod: p.pod.name, since: now });
+      delete ip.cooldownUntil;
+    }
+    adopted.push(p.pod.uid);
+  }
+  return adopted;
+}
+
 export interface CreatedENI {
   id: string;
   role: ENIRole;
