@@ -211,6 +211,14 @@ test('100 pods of churn on two nodes with ten SIGKILLs of their agents leave eve
   const churnMs = Date.now() - started;
   expect(kills).toHaveLength(schedule.length);
   expect(pods.size).toBe(PODS);
+  // The end must also hold an exclusive ENI in a live pod. The last creations make one on node 2
+  // unless its agent was being killed all through them; then one is made now (the kills are over).
+  if (!live().some((p) => p.exclusive && p.node === c.nodes[1])) {
+    const node = c.nodes[1]!;
+    const pod = await c.createPod('late-x', node, true);
+    pods.set('late-x', { name: 'late-x', node, exclusive: true, uid: pod.metadata!.uid!, deleted: false, keep: true });
+    note('node 2 had no live exclusive pod at the end of the churn: late-x made');
+  }
   // Node 1's exclusive pods go too: their ENIs must come back.
   for (const p of live().filter((x) => x.exclusive && x.node === c.nodes[0])) {
     p.deleted = true;
