@@ -18,16 +18,36 @@ export function statusOf(err: unknown): number {
   return err instanceof k8s.ApiException ? err.code : 0;
 }
 
+/** Told of every API call a CRClient makes: the verb, the resource (`enipools`, `enipools/status`), how it ended (HTTP code, 0 if none) and how long it took. */
+export type RequestObserver = (verb: string, resource: string, code: number, seconds: number) => void;
+
 export class CRClient {
   private readonly api: k8s.CustomObjectsApi;
 
-  constructor(kc: k8s.KubeConfig) {
+  constructor(
+    kc: k8s.KubeConfig,
+    private readonly observe?: RequestObserver,
+  ) {
     this.api = kc.makeApiClient(k8s.CustomObjectsApi);
+  }
+
+  private async timed<R>(verb: string, resource: string, call: () => Promise<R>): Promise<R> {
+    if (!this.observe) return call();
+    const start = performance.now();
+    let code = 200;
+    try {
+      return await call();
+    } catch (err) {
+      code = statusOf(err);
+      throw err;
+    } finally {
+      this.observe(verb, resource, code, (performance.now() - start) / 1000);
+    }
   }
 
   async get<T extends Resource<string, unknown, unknown>>(plural: Plural, name: string): Promise<T | undefined> {
     try {
-      return (await this.api.getClusterCustomObject({ group: GROUP, version: VERSION, plural, name })) as T;
+      return (await this.timed('get', plural, () => this.api.getClusterCustomObject({ group: GROUP, version: VERSION, plural, name }))) as T;
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
@@ -35,17 +55,17 @@ export class CRClient {
   }
 
   async list<T extends Resource<string, unknown, unknown>>(plural: Plural): Promise<T[]> {
-    const res = (await this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items: T[] };
+    const res = (await this.timed('list', plural, () => this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural }))) as { items: T[] };
     return res.items;
   }
 
   async create<T extends Resource<string, unknown, unknown>>(plural: Plural, body: T): Promise<T> {
-    return (await this.api.createClusterCustomObject({ group: GROUP, version: VERSION, plural, body })) as T;
+    return (await this.timed('create', plural, () => this.api.createClusterCustomObject({ group: GROUP, version: VERSION, plural, body }))) as T;
   }
 
   /** Replaces spec (and metadata); 409 if `body.metadata.resourceVersion` is stale. */
   async replace<T extends Resource<string, unknown, unknown>>(plural: Plural, body: T): Promise<T> {
-    return (await this.api.replaceClusterCustomObject({ group: GROUP, version: VERSION, plural, name: body.metadata.name!, body })) as T;
+    return (await this.timed('update', plural, () => this.api.replaceClusterCustomObject({ group: GROUP, version: VERSION, plural, name: body.metadata.name!, body }))) as T;
   }
 
   /**
@@ -54,7 +74,7 @@ export class CRClient {
    * not make it conflict.
    */
   async patchSpec<T extends Resource<string, unknown, unknown>>(plural: Plural, name: string, spec: T['spec']): Promise<T> {
-    return (await this.api.patchClusterCustomObject({ group: GROUP, version: VERSION, plural, name, body: { spec } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))) as T;
+    return (await this.timed('patch', plural, () => this.api.patchClusterCustomObject({ group: GROUP, version: VERSION, plural, name, body: { spec } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)))) as T;
   }
 
   /**
@@ -64,22 +84,22 @@ export class CRClient {
    */
   async setFinalizers<T extends Resource<string, unknown, unknown>>(plural: Plural, held: T, finalizers: string[]): Promise<T> {
     const body = { metadata: { finalizers, resourceVersion: held.metadata.resourceVersion } };
-    return (await this.api.patchClusterCustomObject({ group: GROUP, version: VERSION, plural, name: held.metadata.name!, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))) as T;
+    return (await this.timed('patch', plural, () => this.api.patchClusterCustomObject({ group: GROUP, version: VERSION, plural, name: held.metadata.name!, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)))) as T;
   }
 
   /** JSON merge patch of status, for objects whose status only this controller writes. */
   async patchStatus<T extends Resource<string, unknown, unknown>>(plural: Plural, name: string, status: T['status']): Promise<T> {
-    return (await this.api.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural, name, body: { status } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))) as T;
+    return (await this.timed('patch', `${plural}/status`, () => this.api.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural, name, body: { status } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)))) as T;
   }
 
   /** Replaces status; 409 if `body.metadata.resourceVersion` is stale. */
   async replaceStatus<T extends Resource<string, unknown, unknown>>(plural: Plural, body: T): Promise<T> {
-    return (await this.api.replaceClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural, name: body.metadata.name!, body })) as T;
+    return (await this.timed('update', `${plural}/status`, () => this.api.replaceClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural, name: body.metadata.name!, body }))) as T;
   }
 
   async delete(plural: Plural, name: string): Promise<void> {
     try {
-      await this.api.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural, name });
+      await this.timed('delete', plural, () => this.api.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural, name }));
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
     }

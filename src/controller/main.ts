@@ -110,7 +110,7 @@ export async function runController(args: string[]): Promise<number> {
   collectDefaultMetrics({ register: registry, prefix: 'eni_operator_controller_' });
   const metrics = new ControllerMetrics(registry);
   const providers = new Providers(kc, new CloudMetrics(registry));
-  const cr = new CRClient(kc);
+  const cr = new CRClient(kc, (verb, resource, code, seconds) => metrics.apiRequest.observe({ verb, resource, code: String(code) }, seconds));
   const events = new EventRecorder(kc, 'eni-operator-controller', (err) => log.warn('event not recorded', { err: String(err) }));
   const podConditions = new PodConditions(kc, (err) => log.warn('pod condition not written', { err: String(err) }));
   const onError = (what: string) => (err: unknown) => log.warn(`${what} informer error`, { err: String(err) });

@@ -8,6 +8,7 @@ export class ControllerMetrics {
   readonly allocation: Histogram;
   readonly release: Histogram;
   readonly reconcile: Histogram<'controller' | 'result'>;
+  readonly apiRequest: Histogram<'verb' | 'resource' | 'code'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -31,6 +32,13 @@ export class ControllerMetrics {
       help: 'Reconcile duration by controller and result.',
       labelNames: ['controller', 'result'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+      registers,
+    });
+    this.apiRequest = new Histogram({
+      name: 'eni_operator_kube_request_duration_seconds',
+      help: 'API server calls on the operator\'s custom resources, by verb, resource and HTTP code (0: no answer): the ledger and plan writes that allocation waits for.',
+      labelNames: ['verb', 'resource', 'code'],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers,
     });
   }
