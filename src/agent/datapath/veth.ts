@@ -1,47 +1,62 @@
-// Shared ENI, veth + policy routing. ADD costs three processes on a fresh pod:
-// read the node, write the node (the pair is created straight into the pod
-// namespace), write the pod.
+// Shared ENI, veth + policy routing. A fresh pod's ADD is two rounds of two
+// processes each: the pair is created straight into the pod namespace while
+// the node is read (names and MACs derive from the pod UID, so nothing needs
+// reading first), then the node side and the pod side are written together.
 import type { Netns } from '../netlink/netns.js';
 import { diff, SnapshotIndex, writeAll } from './intent.js';
 import { vethNodeIntent, vethPodIntent } from './intents.js';
 import { derivedMac, podLinkAlias, vethHostName } from './names.js';
-import { paired, podNetns, quoted, read, withLinks, write } from './ops.js';
+import { kernelError, paired, podNetns, quoted, read, withLinks, write } from './ops.js';
 import { cniResult } from './result.js';
 import { DatapathError, type CniResult, type PodNetwork, type PodSandbox } from './types.js';
 import { LINK_LOCAL_GATEWAY } from './names.js';
+import type { Snapshot } from '../netlink/model.js';
+
+function createPair(pn: PodNetwork, sb: PodSandbox, hostName: string, hostMac: string, podMac: string): string[] {
+  return [
+    `link add ${hostName} address ${hostMac} type veth peer name ${sb.ifName} address ${podMac} netns ${sb.netns}`,
+    `link set dev ${hostName} alias ${quoted(podLinkAlias(pn.podUID, sb.containerID))}`,
+  ];
+}
 
 export async function applyVeth(node: Netns, pn: PodNetwork, sb: PodSandbox): Promise<CniResult> {
   const podNs = podNetns(sb.netns);
-  const snapshot = await read(node);
-  const index = new SnapshotIndex(snapshot);
-  if (!index.linkByMac(pn.eniMac)) throw new DatapathError('ENINotFound', `no NIC with MAC ${pn.eniMac} (ENI ${pn.eniID}) in the node namespace`);
   const hostName = vethHostName(pn.podUID);
   let hostMac = derivedMac('veth-host', pn.podUID);
   let podMac = derivedMac('veth-pod', pn.podUID);
-  const lines: string[] = [];
-  let host = index.links.get(hostName);
-  if (host) {
-    // ADD again, or a pair left by an earlier sandbox of the same pod.
+  const [created, observed] = await Promise.allSettled([write(node, { before: createPair(pn, sb, hostName, hostMac, podMac) }), read(node)]);
+  if (observed.status === 'rejected') throw observed.reason;
+  const snapshot: Snapshot = observed.value;
+  const index = new SnapshotIndex(snapshot);
+  if (!index.linkByMac(pn.eniMac)) {
+    // Nothing of this pod's may stay behind on a refusal: not the pair just made.
+    if (created.status === 'fulfilled') await write(node, { before: [`link del dev ${hostName}`], tolerateGone: true });
+    throw new DatapathError('ENINotFound', `no NIC with MAC ${pn.eniMac} (ENI ${pn.eniID}) in the node namespace`);
+  }
+  let future: SnapshotIndex;
+  if (created.status === 'fulfilled') {
+    // The read may or may not have seen the new pair: plan as if it had, down and bare.
+    future = new SnapshotIndex(withLinks(snapshot, [{ name: hostName, kind: 'veth', mac: hostMac }], [hostName]));
+  } else {
+    // Not created: the host end exists already (ADD again, or a pair left by an earlier sandbox of the same pod).
+    const failure = kernelError(created.reason);
+    const host = index.links.get(hostName);
+    if (failure.reason !== 'Conflict' || !host) throw failure;
     const podLink = (await read(podNs)).links.find((l) => l.name === sb.ifName);
     if (paired(host, podLink)) {
       hostMac = host.mac;
       podMac = podLink!.mac;
+      future = index;
     } else {
       if (podLink) throw new DatapathError('Conflict', `${sb.ifName} already exists in ${sb.netns} and is not this pod's veth`);
-      lines.push(`link del dev ${hostName}`);
-      host = undefined;
+      await write(node, { before: [`link del dev ${hostName}`, ...createPair(pn, sb, hostName, hostMac, podMac)] });
+      future = new SnapshotIndex(withLinks(snapshot, [{ name: hostName, kind: 'veth', mac: hostMac }], [hostName]));
     }
   }
-  if (!host) {
-    lines.push(
-      `link add ${hostName} address ${hostMac} type veth peer name ${sb.ifName} address ${podMac} netns ${sb.netns}`,
-      `link set dev ${hostName} alias ${quoted(podLinkAlias(pn.podUID, sb.containerID))}`,
-    );
-  }
-  const future = host ? index : new SnapshotIndex(withLinks(snapshot, [{ name: hostName, kind: 'veth', mac: hostMac }], [hostName]));
-  await write(node, { before: lines, actions: diff(vethNodeIntent(pn, future), future).actions });
   const podIntent = vethPodIntent(pn, sb.ifName, hostMac);
-  await write(podNs, { actions: writeAll(podIntent) });
+  const [nodeSide, podSide] = await Promise.allSettled([write(node, { actions: diff(vethNodeIntent(pn, future), future).actions }), write(podNs, { actions: writeAll(podIntent) })]);
+  if (nodeSide.status === 'rejected') throw nodeSide.reason;
+  if (podSide.status === 'rejected') throw podSide.reason;
   return cniResult([{ name: hostName, mac: hostMac }, { name: sb.ifName, mac: podMac, sandbox: sb.netns }], 1, `${pn.podIP}/32`, LINK_LOCAL_GATEWAY, podIntent);
 }
 
