@@ -5,11 +5,10 @@
 import type { Netns } from '../netlink/netns.js';
 import { diff, SnapshotIndex, writeAll } from './intent.js';
 import { vethNodeIntent, vethPodIntent } from './intents.js';
-import { derivedMac, podLinkAlias, vethHostName } from './names.js';
+import { derivedMac, LINK_LOCAL_GATEWAY, podLinkAlias, vethHostName } from './names.js';
 import { kernelError, paired, podNetns, quoted, read, withLinks, write } from './ops.js';
 import { cniResult } from './result.js';
 import { DatapathError, type CniResult, type PodNetwork, type PodSandbox } from './types.js';
-import { LINK_LOCAL_GATEWAY } from './names.js';
 import type { Snapshot } from '../netlink/model.js';
 
 function createPair(pn: PodNetwork, sb: PodSandbox, hostName: string, hostMac: string, podMac: string): string[] {
@@ -33,10 +32,11 @@ export async function applyVeth(node: Netns, pn: PodNetwork, sb: PodSandbox): Pr
     if (created.status === 'fulfilled') await write(node, { before: [`link del dev ${hostName}`], tolerateGone: true });
     throw new DatapathError('ENINotFound', `no NIC with MAC ${pn.eniMac} (ENI ${pn.eniID}) in the node namespace`);
   }
+  // A pair just made: the read may or may not have seen it, so plan as if it had, down and bare.
+  const withNewPair = (): SnapshotIndex => new SnapshotIndex(withLinks(snapshot, [{ name: hostName, kind: 'veth', mac: hostMac }], [hostName]));
   let future: SnapshotIndex;
   if (created.status === 'fulfilled') {
-    // The read may or may not have seen the new pair: plan as if it had, down and bare.
-    future = new SnapshotIndex(withLinks(snapshot, [{ name: hostName, kind: 'veth', mac: hostMac }], [hostName]));
+    future = withNewPair();
   } else {
     // Not created: the host end exists already (ADD again, or a pair left by an earlier sandbox of the same pod).
     const failure = kernelError(created.reason);
@@ -50,7 +50,7 @@ export async function applyVeth(node: Netns, pn: PodNetwork, sb: PodSandbox): Pr
     } else {
       if (podLink) throw new DatapathError('Conflict', `${sb.ifName} already exists in ${sb.netns} and is not this pod's veth`);
       await write(node, { before: [`link del dev ${hostName}`, ...createPair(pn, sb, hostName, hostMac, podMac)] });
-      future = new SnapshotIndex(withLinks(snapshot, [{ name: hostName, kind: 'veth', mac: hostMac }], [hostName]));
+      future = withNewPair();
     }
   }
   const podIntent = vethPodIntent(pn, sb.ifName, hostMac);
