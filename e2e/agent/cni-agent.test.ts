@@ -248,6 +248,53 @@ describe('cnitool and eni-cni against the real agent (veth datapath)', () => {
     process.stdout.write(`cnitool ADD through the real agent: ${addMs.toFixed(0)} ms\n`);
   }, 120_000);
 
+  test('an agent killed after an ADD and a DEL it had not yet reported reports both when it starts again, and keeps the added pod wired', async () => {
+    const net = world.writeConflist('1.0.0', { agentSocket: node.socket, timeoutMs: 30_000 });
+    const wire = async (name: string) => {
+      const pod = await veth!.createPod(name, node);
+      const att = await plannedAttachment(node.name, pod.metadata!.uid!).catch(withLogs(veth));
+      await eventually(`ENI ${att.mac} in ${node.netns}`, async () => ((await ipJSON<{ address?: string }>(node.netns, ['link', 'show'])).some((l) => l.address === att.mac) ? true : undefined), 30_000, 200);
+      const netns = await world.addNamespace();
+      const env = { CNI_ARGS: podArgs(pod) };
+      expect(await world.cnitool(['add', net, netns], env)).toMatchObject({ code: 0, stderr: '' });
+      return { uid: pod.metadata!.uid!, ip: att.ip.split('/')[0]!, netns, env };
+    };
+    const gone = await wire('cni-gone');
+    await eventually('the first pod Ready in NodeNetwork status', async () => ((await attachmentStatus(node.name, gone.uid))?.state === 'Ready' ? true : undefined), 15_000, 200);
+
+    // A run that holds its status writes back, as one killed within its 20 ms coalescing window does.
+    await veth!.killAgent(node);
+    await veth!.startAgent(node, { args: ['--status-coalesce', '1h'] });
+    const kept = await wire('cni-kept');
+    expect(await world.cnitool(['del', net, gone.netns], gone.env)).toMatchObject({ code: 0, stdout: '' });
+    await sleep(1000);
+    expect(await attachmentStatus(node.name, kept.uid)).toBeUndefined();
+    expect((await attachmentStatus(node.name, gone.uid))?.state).toBe('Ready');
+    await veth!.killAgent(node);
+
+    // The container map was written as things happened: the next run reports them.
+    await veth!.startAgent(node);
+    await eventually(
+      'the added pod Ready and the deleted one Released (or already dropped from the plan)',
+      async () => {
+        const nn = await nodeNetwork(node.name);
+        const state = (uid: string) => nn?.status?.attachments?.find((a) => a.podUID === uid)?.state;
+        const goneSettled = state(gone.uid) === 'Released' || !nn?.spec.attachments?.some((a) => a.podUID === gone.uid);
+        return state(kept.uid) === 'Ready' && goneSettled ? true : undefined;
+      },
+      15_000,
+      200,
+    ).catch(withLogs(veth));
+    // The start-up repair kept the added pod's objects and did not put the deleted pod's back.
+    const names = (s: Snapshot, ip: string) => (Object.keys(s) as (keyof Snapshot)[]).flatMap((k) => s[k].filter((l) => l.includes(`"${ip}"`) || l.includes(`"${ip}/32"`)));
+    const now = await settled(node.netns);
+    expect(names(now, kept.ip).length).toBeGreaterThanOrEqual(3);
+    expect(names(now, gone.ip)).toEqual([]);
+    expect(await world.cnitool(['check', net, kept.netns], kept.env)).toMatchObject({ code: 0 });
+    expect(await world.cnitool(['del', net, kept.netns], kept.env)).toMatchObject({ code: 0 });
+    await eventually('the node holds nothing of ours', async () => ((await agentObjects(node.netns)).length === 0 ? true : undefined), 15_000, 200);
+  }, 120_000);
+
   test('malformed configuration and arguments: the right code, and the node namespace is untouched', async () => {
     const pod = await veth!.createPod('cni-b', node);
     await plannedAttachment(node.name, pod.metadata!.uid!).catch(withLogs(veth));

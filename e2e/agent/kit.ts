@@ -122,15 +122,15 @@ export class AgentCluster {
   /**
    * Starts (or restarts) the node's agent; resolves when it serves the CNI
    * socket, or with `until: 'starting'` as soon as it has logged its start
-   * (it then reads its plan and repairs the node before serving).
+   * (it then reads its plan and repairs the node before serving). `args`: more agent flags.
    */
-  async startAgent(node: SimNode, opts: { until?: 'ready' | 'starting' } = {}): Promise<ChildProcess> {
+  async startAgent(node: SimNode, opts: { until?: 'ready' | 'starting'; args?: string[] } = {}): Promise<ChildProcess> {
     const run = ++node.agentRuns;
     const log = join(node.dir, `agent-${run}.log`);
     node.agent = this.group.start(
       `agent-${node.name}-${run}`,
       process.execPath,
-      [repoPath('dist/src/cmd/eni-operator.js'), 'agent', '--kubeconfig', controlPlane().kubeconfigs.agent, '--node', node.name, '--node-netns', node.netns, '--socket', node.socket, '--state-dir', join(node.dir, 'run'), '--listen', '127.0.0.1:0', '--plan-wait', '20s', '--repair-interval', this.repairInterval],
+      [repoPath('dist/src/cmd/eni-operator.js'), 'agent', '--kubeconfig', controlPlane().kubeconfigs.agent, '--node', node.name, '--node-netns', node.netns, '--socket', node.socket, '--state-dir', join(node.dir, 'run'), '--listen', '127.0.0.1:0', '--plan-wait', '20s', '--repair-interval', this.repairInterval, ...(opts.args ?? [])],
       log,
     );
     const line = opts.until === 'starting' ? '"agent starting"' : '"agent ready"';

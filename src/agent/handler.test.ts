@@ -23,8 +23,24 @@ const req = (command: CniRequest['command'], containerID = 'ctr-1'): CniRequest 
 });
 const ctx = { signal: new AbortController().signal, deadline: Date.now() + 60_000 };
 
+/** The container map's behaviour, in memory: an ADD's set clears readiness, markReady records a success. */
+class Containers extends Map<string, string> {
+  readonly ready = new Set<string>();
+  override set(containerID: string, podUID: string): this {
+    this.ready.delete(containerID);
+    return super.set(containerID, podUID);
+  }
+  override delete(containerID: string): boolean {
+    this.ready.delete(containerID);
+    return super.delete(containerID);
+  }
+  markReady(containerID: string): void {
+    if (this.has(containerID)) this.ready.add(containerID);
+  }
+}
+
 function setup(apply: () => Promise<CniResult>) {
-  const containers = new Map<string, string>();
+  const containers = new Containers();
   const states = new Map<string, LocalState>();
   /** The containers mapped when the datapath removes: what a repair running then would keep. */
   const mappedAtRemove: string[][] = [];
@@ -46,6 +62,7 @@ describe('AgentHandler', () => {
     const t = setup(() => Promise.resolve(result));
     await t.handler.add(req('ADD'), ctx);
     expect([...t.containers]).toEqual([['ctr-1', UID]]);
+    expect([...t.containers.ready]).toEqual(['ctr-1']);
     expect(t.states.get(UID)?.state).toBe('Ready');
     await t.handler.del(req('DEL'));
     expect(t.mappedAtRemove).toEqual([[]]);
@@ -60,13 +77,14 @@ describe('AgentHandler', () => {
     expect(t.states.get(UID)).toMatchObject({ state: 'Failed', reason: 'IPVlanUnsupported' });
   });
 
-  it('a failed repeat ADD keeps the pod wired', async () => {
+  it('a failed repeat ADD keeps the pod wired, no longer recorded as ready', async () => {
     let fail = false;
     const t = setup(() => (fail ? Promise.reject(new DatapathError('Conflict', 'eth0 is in the way')) : Promise.resolve(result)));
     await t.handler.add(req('ADD'), ctx);
     fail = true;
     await expect(t.handler.add(req('ADD'), ctx)).rejects.toBeInstanceOf(CniError);
     expect([...t.containers]).toEqual([['ctr-1', UID]]);
+    expect(t.containers.ready.size).toBe(0);
   });
 
   it('a missing network namespace is code 3 (unknown container)', async () => {

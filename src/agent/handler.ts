@@ -36,7 +36,7 @@ export interface HandlerDeps {
    * the pod, and the set of pods the runtime has wired, which drift repair keeps.
    * An entry exists from the start of an ADD until its DEL, or until the ADD fails.
    */
-  containers: { get(containerID: string): string | undefined; set(containerID: string, podUID: string): void; delete(containerID: string): void };
+  containers: { get(containerID: string): string | undefined; set(containerID: string, podUID: string): void; markReady(containerID: string): void; delete(containerID: string): void };
   changed(): void;
   /** Longest wait for the controller's plan; the request's own deadline may cut it shorter. */
   planWaitMs: number;
@@ -81,6 +81,8 @@ export class AgentHandler implements CniHandler {
     this.d.containers.set(req.containerID, podUID);
     try {
       const result = await this.d.datapath.apply(attachment, { netns: req.netns, ifName: req.ifName, containerID: req.containerID });
+      // Durable at once; the status reporting it is written a little later (see resume.ts).
+      this.d.containers.markReady(req.containerID);
       this.set(podUID, 'Ready');
       const { cniVersion: _v, ...rest } = result;
       return rest;

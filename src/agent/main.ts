@@ -17,6 +17,7 @@ import { AgentMetrics } from '../metrics/agent.js';
 import { CniMetrics } from '../metrics/cni.js';
 import { startCniServer } from './cni-server.js';
 import { ContainerMap, restoredContainer } from './container-map.js';
+import { resume } from './resume.js';
 import { detectCapabilities } from './datapath/capabilities.js';
 import { Datapath } from './datapath/datapath.js';
 import { AgentHandler } from './handler.js';
@@ -40,6 +41,8 @@ Flags:
   --listen HOST:PORT       /healthz, /readyz, /metrics (default 127.0.0.1:9966)
   --plan-wait DURATION     longest an ADD waits for the controller's plan (default 10s)
   --repair-interval DUR    read back the kernel and repair drift this often (default 1m)
+  --status-coalesce DUR    after a change, wait this long so that the changes close to it
+                           share one NodeNetwork status write (default 20ms)
   --node-netns NAME        act on this named network namespace (/run/netns/NAME) instead of
                            the agent's own: the sandbox's simulated nodes, whose agent stays
                            where it can reach the API server
@@ -60,6 +63,7 @@ export async function runAgent(argv: string[]): Promise<number> {
         listen: { type: 'string', default: '127.0.0.1:9966' },
         'plan-wait': { type: 'string', default: '10s' },
         'repair-interval': { type: 'string', default: '1m' },
+        'status-coalesce': { type: 'string', default: '20ms' },
         'node-netns': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h' },
@@ -73,15 +77,23 @@ export async function runAgent(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  let planWaitMs: number, repairMs: number, listen: { host: string; port: number };
+  let planWaitMs: number, repairMs: number, coalesceMs: number, listen: { host: string; port: number };
   let nodeNetns: Netns | undefined;
   try {
     if (values['node-netns'] !== undefined) {
       nodeNetns = namedNetns(values['node-netns']);
       if (!netnsExists(nodeNetns)) throw new Error(`--node-netns: no network namespace /run/netns/${values['node-netns']}`);
     }
-    planWaitMs = parseDuration(values['plan-wait']);
-    repairMs = parseDuration(values['repair-interval']);
+    const duration = (flag: 'plan-wait' | 'repair-interval' | 'status-coalesce'): number => {
+      try {
+        return parseDuration(values[flag]);
+      } catch (err) {
+        throw new Error(`--${flag}: ${(err as Error).message}`, { cause: err });
+      }
+    };
+    planWaitMs = duration('plan-wait');
+    repairMs = duration('repair-interval');
+    coalesceMs = duration('status-coalesce');
     listen = parseHostPort(values.listen);
     if (!values.node) throw new Error('--node is empty');
   } catch (err) {
@@ -118,15 +130,27 @@ export async function runAgent(argv: string[]): Promise<number> {
       return statusFor(nn.spec, states, nn.status, capabilities, nn.metadata.generation ?? 0);
     },
     onError: (err) => log.warn('NodeNetwork status not written; retrying', { err: String(err) }),
+    coalesceMs,
   });
 
   await plan.start();
-  // What was reported before a restart stands until the kernel says otherwise.
-  for (const a of plan.current()?.status?.attachments ?? []) states.set(a.podUID, { state: a.state, ...(a.reason ? { reason: a.reason } : {}), ...(a.message ? { message: a.message } : {}), at: Date.now() });
-  // Repair keeps only wired pods (the container map): a pod reported Ready that the map does not
-  // know (a lost state dir) stays wired until its DEL rather than being torn down here.
-  const mapped = containers.pods();
-  for (const [uid, s] of states) if (s.state === 'Ready' && !mapped.has(uid)) containers.set(restoredContainer(uid), uid);
+  // What was reported before a restart stands until the kernel says otherwise, the container map
+  // correcting what the last run did but had not yet reported. Repair keeps only wired pods (the
+  // map): a pod reported Ready that a lost map does not know stays wired until its DEL rather
+  // than being torn down here.
+  const resumed = resume({
+    reported: plan.current()?.status?.attachments ?? [],
+    planned: new Set((plan.current()?.spec.attachments ?? []).map((a) => a.podUID)),
+    wired: containers.pods(),
+    ready: containers.readyPods(),
+    mapFound: containers.found,
+    now: Date.now(),
+  });
+  for (const [uid, s] of resumed.states) states.set(uid, s);
+  for (const uid of resumed.rewire) {
+    containers.set(restoredContainer(uid), uid);
+    containers.markReady(restoredContainer(uid));
+  }
 
   const repairOnce = async (why: string): Promise<void> => {
     try {
