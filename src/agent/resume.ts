@@ -29,7 +29,8 @@ export interface Resumed {
 export function resume(i: ResumeInput): Resumed {
   const states = new Map<string, LocalState>();
   for (const a of i.reported) states.set(a.podUID, { state: a.state, ...(a.reason ? { reason: a.reason } : {}), ...(a.message ? { message: a.message } : {}), at: i.now });
-  // An ADD that succeeded just before the kill, its Ready not yet written.
+  // An ADD that succeeded just before the kill, its Ready not yet written. (A pod reported
+  // Failed for drift since then is judged again by the repair at start, which reads the kernel.)
   for (const uid of i.ready) if (i.planned.has(uid) && states.get(uid)?.state !== 'Ready') states.set(uid, { state: 'Ready', at: i.now });
   const rewire: string[] = [];
   for (const [uid, s] of states) {
