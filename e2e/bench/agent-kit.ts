@@ -156,23 +156,23 @@ function firstIP(result: CNIResult, how: string): string {
   return ip;
 }
 
-/** ADD over the agent's socket, the way eni-cni sends it; timed from connect to the whole answer. */
-export async function addDirect(node: BenchNode, sb: Sandbox): Promise<Timed> {
-  const body = agentBody('ADD', node.conf, sb);
+/** A request over the agent's socket, the way eni-cni sends it; timed from connect to the whole answer. */
+async function direct(command: 'ADD' | 'DEL', node: BenchNode, sb: Sandbox): Promise<{ ms: number; body: string }> {
+  const body = agentBody(command, node.conf, sb);
   const t0 = performance.now();
-  const res = await postToAgent(node.socket, commandPath('ADD'), body, 30_000);
+  const res = await postToAgent(node.socket, commandPath(command), body, 30_000);
   const ms = performance.now() - t0;
-  if (res.status !== 200) throw new Error(`ADD ${sb.pod.name} on ${node.name}: HTTP ${res.status} ${res.body}`);
-  return { ms, ip: firstIP(JSON.parse(res.body) as CNIResult, `ADD ${sb.pod.name}`) };
+  if (res.status !== 200) throw new Error(`${command} ${sb.pod.name} on ${node.name}: HTTP ${res.status} ${res.body}`);
+  return { ms, body: res.body };
+}
+
+export async function addDirect(node: BenchNode, sb: Sandbox): Promise<Timed> {
+  const { ms, body } = await direct('ADD', node, sb);
+  return { ms, ip: firstIP(JSON.parse(body) as CNIResult, `ADD ${sb.pod.name}`) };
 }
 
 export async function delDirect(node: BenchNode, sb: Sandbox): Promise<number> {
-  const body = agentBody('DEL', node.conf, sb);
-  const t0 = performance.now();
-  const res = await postToAgent(node.socket, commandPath('DEL'), body, 30_000);
-  const ms = performance.now() - t0;
-  if (res.status !== 200) throw new Error(`DEL ${sb.pod.name} on ${node.name}: HTTP ${res.status} ${res.body}`);
-  return ms;
+  return (await direct('DEL', node, sb)).ms;
 }
 
 /** ADD by exec'ing the plugin as the simulated kubelet does (nsenter into the node namespace, CNI env, config on stdin); timed from spawn to exit. */
