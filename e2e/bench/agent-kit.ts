@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { postToAgent } from '../../src/cni/client.js';
+import { postToAgent } from '../cni/agent-client.js';
 import { commandPath, wireRequest } from '../../src/cni/protocol.js';
 import { CNIRuntime, type CNIResult, type NetworkConfigList, type RuntimeConf } from '../kubelet/cni.js';
 import { netnsPath } from '../kubelet/netns.js';
@@ -108,7 +108,7 @@ export async function startKubelet(group: ProcessGroup, node: BenchNode, opts: {
 export function pluginBinDir(workDir: string): string {
   const bin = join(workDir, 'cni-bin');
   mkdirSync(bin, { recursive: true });
-  symlinkSync(repoPath('dist/src/cmd/eni-cni.js'), join(bin, 'eni-cni'));
+  symlinkSync(repoPath('dist/bin/eni-cni'), join(bin, 'eni-cni'));
   return bin;
 }
 

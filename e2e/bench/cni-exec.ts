@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startCniServer } from '../../src/agent/cni-server.js';
-import { postToAgent } from '../../src/cni/client.js';
+import { postToAgent } from '../cni/agent-client.js';
 import { commandPath, wireRequest } from '../../src/cni/protocol.js';
 import { repoPath } from '../harness/paths.js';
 import { summarize, type Summary } from './stats.js';
