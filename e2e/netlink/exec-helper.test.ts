@@ -1,7 +1,7 @@
 // execute() through the eni-exec helper (native/eni-exec) against real
 // processes and real network namespaces, and the direct-spawn fallback giving
 // the same answers. Builds dist/bin/eni-exec when it is missing or older than
-// its sources; the child-process cases run the compiled dist/ (npx tsc -p .).
+// its sources; the child-process cases run the compiled dist/ (make build).
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -278,12 +278,12 @@ test('the helper answers a malformed request with an error and keeps serving', a
     out
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { id: number; code: number; stdout: string; error?: string })
+      .map((l) => JSON.parse(l) as { id: number; exec?: { code: number; stdout: string; stderr: string }; error?: string })
       .map((r) => [r.id, r]),
   );
   expect([...byId.keys()].sort()).toEqual([0, 5, 6, 7]);
   expect(byId.get(0)!.error).toMatch(/^bad request: invalid character/);
   expect(byId.get(5)!.error).toMatch(/^bad request: .*args/);
   expect(byId.get(6)!.error).toBe('bad request: "file" is required');
-  expect(byId.get(7)).toEqual({ id: 7, code: 0, stdout: 'ok\n', stderr: '' });
+  expect(byId.get(7)).toEqual({ id: 7, exec: { code: 0, stdout: 'ok\n', stderr: '' } });
 });

@@ -2,11 +2,12 @@
 // small veth to the node for node traffic. ADD: read the node, write the node
 // (alias + move + pair), write the pod.
 import type { Snapshot } from '../netlink/model.js';
-import type { Netns } from '../netlink/netns.js';
+import { netnsFile, type Netns } from '../netlink/netns.js';
+import type { Step } from '../netlink/steps.js';
 import { diff, SnapshotIndex, writeAll } from './intent.js';
 import { exclusiveNodeIntent, exclusivePodIntent, nodeAddresses } from './intents.js';
 import { derivedMac, exclusiveAlias, exclusiveHostName, exclusivePodVethName, parseExclusiveAlias, podLinkAlias } from './names.js';
-import { paired, podNetns, quoted, read, withLinks, write } from './ops.js';
+import { paired, podNetns, read, withLinks, write } from './ops.js';
 import { cniResult } from './result.js';
 import { DatapathError, type CniResult, type PodNetwork, type PodSandbox } from './types.js';
 
@@ -21,19 +22,20 @@ export async function applyExclusive(node: Netns, pn: PodNetwork, sb: PodSandbox
   let host = index.links.get(hostName);
   let hostMac = derivedMac('exclusive-host', pn.podUID);
   let podMac = derivedMac('exclusive-pod', pn.podUID);
-  const nodeLines: string[] = [];
-  const podLines: string[] = [];
+  const nodeSteps: Step[] = [];
+  const podSteps: Step[] = [];
   // Only an ADD that ran before has anything in the pod to look at.
   const podSnapshot: Snapshot | undefined = !eni || host ? await read(podNs) : undefined;
   if (eni) {
     // The alias travels with the NIC and tells a later DEL (or repair) whose it is and the name to
-    // restore; set in the same request as the move, so a failed move leaves no mark.
+    // restore. Set before the move: a NIC that moved but could not be renamed (ifName taken in the
+    // pod) still says whose it is, and one that did not move is put back by repair or the next ADD.
     const original = parseExclusiveAlias(eni.alias)?.originalName ?? eni.name;
-    nodeLines.push(`link set dev ${eni.name} alias ${quoted(exclusiveAlias(pn.podUID, original))} netns ${sb.netns} name ${sb.ifName}`);
+    nodeSteps.push({ do: 'link-set', dev: eni.name, alias: exclusiveAlias(pn.podUID, original) }, { do: 'link-set', dev: eni.name, to: netnsFile(podNs), rename: sb.ifName });
   } else {
     const inPod = new SnapshotIndex(podSnapshot!).linkByMac(pn.eniMac);
     if (!inPod) throw new DatapathError('ENINotFound', `no NIC with MAC ${pn.eniMac} (ENI ${pn.eniID}) in the node namespace nor in ${sb.netns}`);
-    if (inPod.name !== sb.ifName) podLines.push(`link set dev ${inPod.name} down`, `link set dev ${inPod.name} name ${sb.ifName}`);
+    if (inPod.name !== sb.ifName) podSteps.push({ do: 'link-down', dev: inPod.name }, { do: 'link-set', dev: inPod.name, rename: sb.ifName });
   }
   if (host) {
     const podLink = podSnapshot!.links.find((l) => l.name === podVeth);
@@ -42,21 +44,21 @@ export async function applyExclusive(node: Netns, pn: PodNetwork, sb: PodSandbox
       podMac = podLink!.mac;
     } else {
       if (podLink) throw new DatapathError('Conflict', `${podVeth} already exists in ${sb.netns} and is not this pod's veth`);
-      nodeLines.push(`link del dev ${hostName}`);
+      nodeSteps.push({ do: 'link-delete', dev: hostName });
       host = undefined;
     }
   }
   if (!host) {
-    nodeLines.push(
-      `link add ${hostName} address ${hostMac} type veth peer name ${podVeth} address ${podMac} netns ${sb.netns}`,
-      `link set dev ${hostName} alias ${quoted(podLinkAlias(pn.podUID, sb.containerID))}`,
+    nodeSteps.push(
+      { do: 'veth-add', dev: hostName, mac: hostMac, peer: podVeth, peerMac: podMac, peerNetns: sb.netns },
+      { do: 'link-set', dev: hostName, alias: podLinkAlias(pn.podUID, sb.containerID) },
     );
   }
   const gone = eni ? [hostName, eni.name] : [hostName];
   const future = new SnapshotIndex(withLinks(snapshot, host ? [host] : [{ name: hostName, kind: 'veth', mac: hostMac }], gone));
-  await write(node, { before: nodeLines, actions: diff(exclusiveNodeIntent(pn, future), future).actions });
+  await write(node, { before: nodeSteps, actions: diff(exclusiveNodeIntent(pn, future), future).actions });
   const podIntent = exclusivePodIntent(pn, sb.ifName, hostMac, nodeIPs);
-  await write(podNs, { before: podLines, actions: writeAll(podIntent) });
+  await write(podNs, { before: podSteps, actions: writeAll(podIntent) });
   return cniResult(
     [
       { name: hostName, mac: hostMac },
