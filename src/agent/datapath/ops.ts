@@ -68,6 +68,14 @@ export function withLinks(snapshot: Snapshot, links: readonly Partial<Link>[], w
   };
 }
 
+/** A veth pair whose peer is born in the pod's namespace, and the alias that says whose the host end is. */
+export function pairSteps(host: { name: string; mac: string }, peer: { name: string; mac: string; netns: string }, alias: string): Step[] {
+  return [
+    { do: 'veth-add', dev: host.name, mac: host.mac, peer: peer.name, peerMac: peer.mac, peerNetns: peer.netns },
+    { do: 'link-set', dev: host.name, alias },
+  ];
+}
+
 /** Whether a veth pair joins `host` (node side) and `pod` (pod side). */
 export function paired(host: Link | undefined, pod: Link | undefined): boolean {
   return host !== undefined && pod !== undefined && pod.kind === 'veth' && host.kind === 'veth' && pod.linkIndex === host.index && host.linkIndex === pod.index;

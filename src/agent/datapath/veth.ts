@@ -7,16 +7,13 @@ import type { Step } from '../netlink/steps.js';
 import { diff, SnapshotIndex, writeAll } from './intent.js';
 import { vethNodeIntent, vethPodIntent } from './intents.js';
 import { derivedMac, LINK_LOCAL_GATEWAY, podLinkAlias, vethHostName } from './names.js';
-import { kernelError, paired, podNetns, read, withLinks, write } from './ops.js';
+import { kernelError, paired, pairSteps, podNetns, read, withLinks, write } from './ops.js';
 import { cniResult } from './result.js';
 import { DatapathError, type CniResult, type PodNetwork, type PodSandbox } from './types.js';
 import type { Snapshot } from '../netlink/model.js';
 
 function createPair(pn: PodNetwork, sb: PodSandbox, hostName: string, hostMac: string, podMac: string): Step[] {
-  return [
-    { do: 'veth-add', dev: hostName, mac: hostMac, peer: sb.ifName, peerMac: podMac, peerNetns: sb.netns },
-    { do: 'link-set', dev: hostName, alias: podLinkAlias(pn.podUID, sb.containerID) },
-  ];
+  return pairSteps({ name: hostName, mac: hostMac }, { name: sb.ifName, mac: podMac, netns: sb.netns }, podLinkAlias(pn.podUID, sb.containerID));
 }
 
 export async function applyVeth(node: Netns, pn: PodNetwork, sb: PodSandbox): Promise<CniResult> {
