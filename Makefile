@@ -75,6 +75,7 @@ bench: tools build ## Benchmarks; tables on stdout, JSON under bench/results/
 	@$(NODE) dist/e2e/bench/controller-allocation.js
 	@$(NODE) dist/e2e/bench/cni-exec.js
 	@$(NODE) dist/e2e/bench/agent-datapath.js
+	@$(NODE) dist/e2e/bench/datapath-table.js
 
 clean: ## Remove build output and the sandbox (keeps the tool cache)
 	@$(MAKE) --no-print-directory sandbox-down
