@@ -262,6 +262,23 @@ describe('a compiled agent process', () => {
     }
   });
 
+  test('an agent without its helper refuses to start and says why (its kernel work has no other way)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eoex-agent-'));
+    try {
+      const kubeconfig = join(dir, 'kubeconfig');
+      writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+      const agent = [repoPath('dist', 'src', 'cmd', 'eni-operator.js'), 'agent', '--kubeconfig', kubeconfig, '--node', 'n', '--socket', join(dir, 'run', 'agent.sock'), '--state-dir', join(dir, 'state'), '--listen', '127.0.0.1:0'];
+      const failure = await run(process.execPath, agent, { env: { ...process.env, ENI_EXEC_HELPER: 'off' }, timeout: 20_000 }).then(
+        () => undefined,
+        (err: { code?: number; stderr?: string }) => err,
+      );
+      expect(failure?.code).toBe(1);
+      expect(failure?.stderr).toMatch(/^agent: ENI_EXEC_HELPER=off, but the datapath writes and reads the kernel through the eni-exec helper/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('with ENI_EXEC_HELPER naming a missing file fails clearly', async () => {
     await expect(child({ ENI_EXEC_HELPER: '/nonexistent/eni-exec' })).rejects.toThrow(/ENI_EXEC_HELPER=\/nonexistent\/eni-exec: no such file/);
   });
