@@ -13,7 +13,7 @@ export PATH := $(TOOLS)/node/bin:$(TOOLS)/bin:$(PATH)
 export ENI_TOOLS_BIN := $(TOOLS)/bin
 JEST := $(NODE) --no-warnings=ExperimentalWarning --experimental-vm-modules node_modules/jest/bin/jest.js
 
-.PHONY: help deps tools build generate lint test test-unit test-integration sandbox-up sandbox-down demo bench clean
+.PHONY: help deps tools build generate lint test test-go test-unit test-integration sandbox-up sandbox-down demo bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,11 +31,12 @@ node_modules/.installed: package.json package-lock.json
 tools: deps ## Build etcd, kube-apiserver and kubectl at their pinned versions (once per pin)
 	@hack/build-tools.sh $(TOOLS_CACHE)
 
-build: deps ## Compile TypeScript to dist/ and the eni-exec helper to dist/bin/
+build: deps ## Compile TypeScript to dist/, the eni-exec helper and the eni-cni plugin to dist/bin/
 	@rm -rf dist
 	@$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json
-	@chmod +x dist/src/cmd/eni-operator.js dist/src/cmd/eni-cni.js
+	@chmod +x dist/src/cmd/eni-operator.js
 	@CGO_ENABLED=0 go build -C native/eni-exec -trimpath -o $(CURDIR)/dist/bin/eni-exec .
+	@CGO_ENABLED=0 go build -C native/eni-cni -trimpath -ldflags='-s -w' -o $(CURDIR)/dist/bin/eni-cni .
 
 generate: build ## Regenerate crds/, config/rbac and the chart's copies from src/api
 	@$(NODE) dist/src/api/gen.js
@@ -43,8 +44,12 @@ generate: build ## Regenerate crds/, config/rbac and the chart's copies from src
 lint: deps ## ESLint over src/ and e2e/
 	@$(NODE) node_modules/eslint/bin/eslint.js --max-warnings=0 .
 
-test: deps tools build lint ## Everything CI runs: install, build, lint, unit and integration tests
+test: deps tools build lint test-go ## Everything CI runs: install, build, lint, unit and integration tests
 	@$(JEST) --ci
+
+GO_MODULES := native/eni-exec native/eni-cni
+test-go: deps ## go vet and go test of the Go helpers (as root: they use network namespaces)
+	@for m in $(GO_MODULES); do go vet -C $$m ./... && go test -C $$m -count=1 ./... || exit 1; done
 
 test-unit: build ## Unit tests only (pure logic, no processes)
 	@$(JEST) --ci --selectProjects unit
@@ -70,6 +75,7 @@ bench: tools build ## Benchmarks; tables on stdout, JSON under bench/results/
 	@$(NODE) dist/e2e/bench/controller-allocation.js
 	@$(NODE) dist/e2e/bench/cni-exec.js
 	@$(NODE) dist/e2e/bench/agent-datapath.js
+	@$(NODE) dist/e2e/bench/datapath-table.js
 
 clean: ## Remove build output and the sandbox (keeps the tool cache)
 	@$(MAKE) --no-print-directory sandbox-down

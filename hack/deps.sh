@@ -13,6 +13,9 @@ packages=(
   qemu-system-x86  # a guest on Debian's stock kernel for the ipvlan datapath (this kernel lacks ipvlan)
   linux-image-amd64
   initramfs-tools  # mkinitramfs: the guest's initramfs with the 9p modules
+  strace       # e2e/datapath/no-process.test.ts: watches the agent start no process per CNI call
+  qperf        # make bench: pod-to-pod latency and throughput per datapath (e2e/bench/datapath-table.ts)
+  time         # make bench: GNU time's peak RSS of each CNI plugin exec (e2e/bench/cni-exec.ts)
 )
 
 missing=()

@@ -90,10 +90,10 @@ export class AgentCluster {
     await createNodes(opts.scenario, names);
     await createPodNamespace(c.namespace);
 
-    // The cni bin dir: eni-cni as a runtime finds it (a symlink to the executable with its shebang).
+    // The cni bin dir: eni-cni as a runtime finds it (a symlink to the native plugin).
     const bin = join(dir, 'cni-bin');
     mkdirSync(bin);
-    symlinkSync(repoPath('dist/src/cmd/eni-cni.js'), join(bin, 'eni-cni'));
+    symlinkSync(repoPath('dist/bin/eni-cni'), join(bin, 'eni-cni'));
 
     c.startController();
     for (const [i, n] of names.entries()) {

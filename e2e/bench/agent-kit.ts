@@ -4,9 +4,9 @@
 // exec'd as a runtime does, the agent's CNI histogram, and what else loads the
 // machine.
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { postToAgent } from '../../src/cni/client.js';
+import { postToAgent } from '../cni/agent-client.js';
 import { commandPath, wireRequest } from '../../src/cni/protocol.js';
 import { CNIRuntime, type CNIResult, type NetworkConfigList, type RuntimeConf } from '../kubelet/cni.js';
 import { netnsPath } from '../kubelet/netns.js';
@@ -108,7 +108,7 @@ export async function startKubelet(group: ProcessGroup, node: BenchNode, opts: {
 export function pluginBinDir(workDir: string): string {
   const bin = join(workDir, 'cni-bin');
   mkdirSync(bin, { recursive: true });
-  symlinkSync(repoPath('dist/src/cmd/eni-cni.js'), join(bin, 'eni-cni'));
+  symlinkSync(repoPath('dist/bin/eni-cni'), join(bin, 'eni-cni'));
   return bin;
 }
 
@@ -252,6 +252,21 @@ export function histogramDelta(before: Histogram, after: Histogram): { count: nu
 }
 
 // ---------------------------------------------------------------- load and CPU
+
+/** The agent's eni-exec helper (its child that does the kernel work), if it runs. */
+export function helperOf(agentPid: number | undefined): number | undefined {
+  if (agentPid === undefined) return undefined;
+  try {
+    for (const tid of readdirSync(`/proc/${agentPid}/task`)) {
+      for (const child of readFileSync(`/proc/${agentPid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)) {
+        if (readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'eni-exec') return child;
+      }
+    }
+  } catch {
+    // the agent is gone
+  }
+  return undefined;
+}
 
 /** CPU time of a process and of its waited-for children (e.g. `ip` and plugin execs), in ms (/proc reports USER_HZ = 100 ticks per second). */
 export function cpuMs(pid: number | undefined): { self: number; children: number } {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Registry } from 'prom-client';
 import { startCniServer, type CniHandler, type CniRequest } from '../../src/agent/cni-server.js';
-import { postToAgent, type AgentResponse } from '../../src/cni/client.js';
+import { postToAgent, type AgentResponse } from './agent-client.js';
 import { CniCode, CniError } from '../../src/cni/errors.js';
 import { commandPath, wireRequest, type AgentCommand } from '../../src/cni/protocol.js';
 import { CniMetrics } from '../../src/metrics/cni.js';

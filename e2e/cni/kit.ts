@@ -2,7 +2,7 @@
 // removed even after a crash, the plugin installed in a temporary CNI_PATH, and
 // runners for the plugin (as a runtime execs it) and for the pinned cnitool.
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +18,7 @@ const TMP_PREFIX = 'eni-cni-test-';
 /** libcni (inside cnitool) caches ADD results here, named <network>-<containerID>-<ifname>. */
 const LIBCNI_RESULTS = '/var/lib/cni/results';
 
-export const PLUGIN = repoPath('dist', 'src', 'cmd', 'eni-cni.js');
+export const PLUGIN = repoPath('dist', 'bin', 'eni-cni');
 
 export function cnitoolPath(): string {
   const path = join(resolve(process.env.ENI_TOOLS_BIN ?? repoPath('.tools', 'bin')), 'cnitool');
@@ -70,10 +70,9 @@ export class CniWorld {
     this.installPlugin();
   }
 
-  /** A symlink, as a package manager installs a `bin`: the real file's shebang picks the node on PATH. */
+  /** A symlink to the native plugin (native/eni-cni), as a node's CNI bin dir holds it. */
   private installPlugin(): void {
-    if (!existsSync(PLUGIN)) throw new Error(`${PLUGIN} is missing: run \`npx tsc -p .\` first`);
-    chmodSync(PLUGIN, 0o755);
+    if (!existsSync(PLUGIN)) throw new Error(`${PLUGIN} is missing: build it first (\`make build\`)`);
     symlinkSync(PLUGIN, join(this.binDir, 'eni-cni'));
   }
 
@@ -97,7 +96,7 @@ export class CniWorld {
     return `/run/netns/${name}`;
   }
 
-  /** The environment cnitool and the plugin need: node 24 first on PATH for the plugin's shebang. */
+  /** The environment cnitool and the plugin need (PATH keeps this node first, for tests' own helpers). */
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     return { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`, CNI_PATH: this.binDir, NETCONFPATH: this.confDir, ...extra };
   }

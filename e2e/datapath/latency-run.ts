@@ -1,6 +1,6 @@
 // Times agent-side ADD and DEL the way the agent runs them: this process sits in
 // the node namespace (started with `ip netns exec <node>`) and uses the default
-// node target, so `ip` runs without -n and sysctls are plain file writes.
+// node target, so the helper's node requests need no setns.
 //
 // Usage: node dist/e2e/datapath/latency-run.js '<json Config>'  → prints a JSON Report.
 import type { Attachment } from '../../src/api/nodenetwork.js';

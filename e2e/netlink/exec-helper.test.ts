@@ -1,7 +1,7 @@
 // execute() through the eni-exec helper (native/eni-exec) against real
 // processes and real network namespaces, and the direct-spawn fallback giving
 // the same answers. Builds dist/bin/eni-exec when it is missing or older than
-// its sources; the child-process cases run the compiled dist/ (npx tsc -p .).
+// its sources; the child-process cases run the compiled dist/ (make build).
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -262,6 +262,23 @@ describe('a compiled agent process', () => {
     }
   });
 
+  test('an agent without its helper refuses to start and says why (its kernel work has no other way)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eoex-agent-'));
+    try {
+      const kubeconfig = join(dir, 'kubeconfig');
+      writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+      const agent = [repoPath('dist', 'src', 'cmd', 'eni-operator.js'), 'agent', '--kubeconfig', kubeconfig, '--node', 'n', '--socket', join(dir, 'run', 'agent.sock'), '--state-dir', join(dir, 'state'), '--listen', '127.0.0.1:0'];
+      const failure = await run(process.execPath, agent, { env: { ...process.env, ENI_EXEC_HELPER: 'off' }, timeout: 20_000 }).then(
+        () => undefined,
+        (err: { code?: number; stderr?: string }) => err,
+      );
+      expect(failure?.code).toBe(1);
+      expect(failure?.stderr).toMatch(/^agent: ENI_EXEC_HELPER=off, but the datapath writes and reads the kernel through the eni-exec helper/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('with ENI_EXEC_HELPER naming a missing file fails clearly', async () => {
     await expect(child({ ENI_EXEC_HELPER: '/nonexistent/eni-exec' })).rejects.toThrow(/ENI_EXEC_HELPER=\/nonexistent\/eni-exec: no such file/);
   });
@@ -278,12 +295,12 @@ test('the helper answers a malformed request with an error and keeps serving', a
     out
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { id: number; code: number; stdout: string; error?: string })
+      .map((l) => JSON.parse(l) as { id: number; exec?: { code: number; stdout: string; stderr: string }; error?: string })
       .map((r) => [r.id, r]),
   );
   expect([...byId.keys()].sort()).toEqual([0, 5, 6, 7]);
   expect(byId.get(0)!.error).toMatch(/^bad request: invalid character/);
   expect(byId.get(5)!.error).toMatch(/^bad request: .*args/);
   expect(byId.get(6)!.error).toBe('bad request: "file" is required');
-  expect(byId.get(7)).toEqual({ id: 7, code: 0, stdout: 'ok\n', stderr: '' });
+  expect(byId.get(7)).toEqual({ id: 7, exec: { code: 0, stdout: 'ok\n', stderr: '' } });
 });

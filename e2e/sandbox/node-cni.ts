@@ -8,7 +8,7 @@
 //    a node-local range (10.244.<n>.0/24) routed only inside that node's
 //    namespace. Pods run and reach each other and their node, but not other
 //    nodes. It proves the simulated kubelet without any of the operator.
-import { accessSync, chmodSync, constants, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetworkConfigList } from '../kubelet/cni.js';
 import { repoPath } from '../harness/paths.js';
@@ -77,22 +77,17 @@ export function writeNodeNetworkConfig(confDir: string, node: NodeNetworkContext
 
 /**
  * The kubelets' plugin directories. For eni, `<sandbox>/cni-bin` holds
- * `eni-cni`, a symlink to the compiled plugin (an executable with a
- * `#!/usr/bin/env node` line, as a runtime finds any plugin binary); the
- * reference plugins stay on the path after it.
+ * `eni-cni`, a symlink to the native plugin `make build` writes to
+ * dist/bin/eni-cni (as a runtime finds any plugin binary); the reference
+ * plugins stay on the path after it.
  */
 export function prepareCniBinDirs(sandboxDir: string, cni: SandboxCNI): string[] {
   if (cni === 'bridge') return [REFERENCE_PLUGINS];
-  const plugin = repoPath('dist/src/cmd/eni-cni.js');
+  const plugin = repoPath('dist/bin/eni-cni');
   try {
     accessSync(plugin, constants.X_OK);
-  } catch {
-    // tsc writes files without the executable bit; `make build` sets it, a plain `tsc -p .` may not have.
-    try {
-      chmodSync(plugin, 0o755);
-    } catch (err) {
-      throw new Error(`${plugin} is not an executable plugin (${(err as Error).message}): compile first (\`make build\`)`, { cause: err });
-    }
+  } catch (err) {
+    throw new Error(`${plugin} is not an executable plugin (${(err as Error).message}): build it first (\`make build\`)`, { cause: err });
   }
   const bin = join(sandboxDir, 'cni-bin');
   mkdirSync(bin, { recursive: true });

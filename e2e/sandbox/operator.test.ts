@@ -64,7 +64,7 @@ test('the operator runs as deployed, and the env file lists its endpoints and th
     const conf = JSON.parse(readFileSync(join(n.cniConfDir, '10-sandbox.conflist'), 'utf8')) as { plugins: { type: string; agentSocket: string }[] };
     expect(conf.plugins).toEqual([expect.objectContaining({ type: 'eni-cni', agentSocket: n.agentSocket })]);
     expect(lstatSync(n.agentSocket).isSocket()).toBe(true);
-    expect(readlinkSync(join(dir, 'cni-bin', 'eni-cni'))).toBe(repoPath('dist/src/cmd/eni-cni.js'));
+    expect(readlinkSync(join(dir, 'cni-bin', 'eni-cni'))).toBe(repoPath('dist/bin/eni-cni'));
   }
   // Only the controller holds the credentials; the sandbox made the Secret it reads.
   const secret = await core.readNamespacedSecret({ namespace: 'eni-operator-system', name: 'sandbox-alibaba-credentials' });

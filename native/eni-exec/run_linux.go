@@ -19,14 +19,9 @@ const defaultTimeout = 30 * time.Second
 // grandchild may still hold open before giving up on them.
 const pipeGrace = time.Second
 
-// run starts one command and waits for it. It must run on a goroutine of its
-// own: with a netns, that goroutine's thread is spoiled (see enterNetns).
+// run starts one command and waits for it, in the namespace the calling
+// goroutine entered (see enterNetns).
 func run(req request) response {
-	if req.Netns != "" {
-		if err := enterNetns(req.Netns); err != nil {
-			return failed(req.ID, err.Error())
-		}
-	}
 	timeout := defaultTimeout
 	if req.TimeoutMs > 0 {
 		timeout = time.Duration(req.TimeoutMs) * time.Millisecond
@@ -65,7 +60,7 @@ func run(req request) response {
 	} else if err != nil && !errors.As(err, &exitErr) {
 		fmt.Fprintf(&stderr, "eni-exec: %s: %v\n", req.File, err)
 	}
-	return response{ID: req.ID, Code: exitCode(cmd.ProcessState.Sys().(syscall.WaitStatus)), Stdout: stdout.String(), Stderr: stderr.String()}
+	return response{ID: req.ID, Exec: &execResult{Code: exitCode(cmd.ProcessState.Sys().(syscall.WaitStatus)), Stdout: stdout.String(), Stderr: stderr.String()}}
 }
 
 // exitCode follows the shell: 128+signal for a command killed by a signal.

@@ -110,7 +110,14 @@ export async function runAgent(argv: string[]): Promise<number> {
   collectDefaultMetrics({ register: registry, prefix: 'eni_operator_agent_' });
   const metrics = new AgentMetrics(registry);
 
-  const caps = await detectCapabilities();
+  let caps;
+  try {
+    caps = await detectCapabilities();
+  } catch (err) {
+    // Without its eni-exec helper the agent cannot touch the kernel: say so and stop.
+    process.stderr.write(`agent: ${(err as Error).message}\n`);
+    return 1;
+  }
   log.info('agent starting', { kernel: caps.kernelVersion, ipvlan: caps.ipvlan, ebpf: caps.ebpf, detail: caps.detail });
   const plan = new PlanSource(kc, nodeName, (err) => log.warn('NodeNetwork watch error', { err: String(err) }));
   const datapath = new Datapath({ ipvlan: caps.ipvlan, ...(nodeNetns ? { node: nodeNetns } : {}) });

@@ -1,5 +1,6 @@
 // Kernel objects the datapath wants, the changes that bring a namespace there,
-// and their `ip -batch` spelling. Pure.
+// and the netlink steps that make them (the eni-exec helper's). Pure.
+import type { Step } from '../netlink/steps.js';
 import { OWNED_PROTOCOL } from './names.js';
 
 export interface RouteSpec {
@@ -68,26 +69,22 @@ export function describeRule(r: RuleSpec): string {
   return `${r.priority}: from ${r.src ?? 'all'}${r.dst ? ` to ${r.dst}` : ''} lookup ${r.table}`;
 }
 
-function routeLine(verb: 'replace' | 'del', r: RouteSpec): string {
-  const parts = ['route', verb, r.dst];
-  if (r.gateway) parts.push('via', r.gateway);
-  parts.push('dev', r.dev);
-  if (verb === 'replace') {
-    if (r.scope) parts.push('scope', r.scope);
-    if (r.onlink) parts.push('onlink');
-    parts.push('proto', String(OWNED_PROTOCOL));
-  }
-  parts.push('table', String(r.table));
-  return parts.join(' ');
+function routeStep(verb: 'replace' | 'delete', r: RouteSpec): Step {
+  if (verb === 'delete') return { do: 'route-delete', table: r.table, dst: r.dst, dev: r.dev, ...(r.gateway ? { gateway: r.gateway } : {}) };
+  return {
+    do: 'route-replace',
+    table: r.table,
+    dst: r.dst,
+    dev: r.dev,
+    ...(r.gateway ? { gateway: r.gateway } : {}),
+    ...(r.scope ? { scope: r.scope } : {}),
+    ...(r.onlink ? { onlink: true } : {}),
+    protocol: OWNED_PROTOCOL,
+  };
 }
 
-function ruleLine(verb: 'add' | 'del', r: RuleSpec): string {
-  const parts = ['rule', verb, 'priority', String(r.priority)];
-  if (r.src) parts.push('from', r.src);
-  if (r.dst) parts.push('to', r.dst);
-  parts.push('lookup', String(r.table));
-  if (verb === 'add') parts.push('protocol', String(OWNED_PROTOCOL));
-  return parts.join(' ');
+function ruleSelector(r: RuleSpec): { priority: number; table: number; src?: string; dst?: string } {
+  return { priority: r.priority, ...(r.src ? { src: r.src } : {}), ...(r.dst ? { dst: r.dst } : {}), table: r.table };
 }
 
 /** Deletions before creations; links exist before what refers to them; gateways before defaults. */
@@ -120,56 +117,39 @@ export function sortActions(actions: readonly Action[]): Action[] {
     .map((x) => x.a);
 }
 
-/** One `ip -batch` line per action (sysctls are not ip commands and are returned apart). */
-export function renderActions(actions: readonly Action[]): { lines: string[]; sysctls: SysctlSpec[] } {
-  const lines: string[] = [];
-  const sysctls: SysctlSpec[] = [];
-  for (const a of sortActions(actions)) {
+/** The netlink steps of the actions, in order (sortActions). */
+export function renderSteps(actions: readonly Action[]): Step[] {
+  return sortActions(actions).flatMap((a): Step[] => {
     switch (a.kind) {
       case 'link-up':
-        lines.push(`link set dev ${a.dev} up`);
-        break;
+        return [{ do: 'link-up', dev: a.dev }];
       case 'link-delete':
-        lines.push(`link del dev ${a.dev}`);
-        break;
+        return [{ do: 'link-delete', dev: a.dev }];
       case 'ipvlan-add':
-        lines.push(`link add link ${a.parent} name ${a.dev} type ipvlan mode l2`);
-        break;
+        return [{ do: 'ipvlan-add', dev: a.dev, parent: a.parent }];
       case 'eni-release':
-        lines.push(`link set dev ${a.dev} down`, `address flush dev ${a.dev}`, `link set dev ${a.dev} alias ""`);
-        if (a.name !== a.dev) lines.push(`link set dev ${a.dev} name ${a.name}`);
-        break;
+        // Down first: the kernel renames only a link that is down.
+        return [{ do: 'link-down', dev: a.dev }, { do: 'address-flush', dev: a.dev }, { do: 'link-set', dev: a.dev, alias: '', ...(a.name !== a.dev ? { rename: a.name } : {}) }];
       case 'address-add':
-        lines.push(`address replace ${a.address.cidr} dev ${a.address.dev}${a.address.noPrefixRoute ? ' noprefixroute' : ''}`);
-        break;
+        return [{ do: 'address-replace', dev: a.address.dev, cidr: a.address.cidr, ...(a.address.noPrefixRoute ? { noPrefixRoute: true } : {}) }];
       case 'address-delete':
-        lines.push(`address del ${a.address.cidr} dev ${a.address.dev}`);
-        break;
+        return [{ do: 'address-delete', dev: a.address.dev, cidr: a.address.cidr }];
       case 'route-replace':
-        lines.push(routeLine('replace', a.route));
-        break;
+        return [routeStep('replace', a.route)];
       case 'route-delete':
-        lines.push(routeLine('del', a.route));
-        break;
+        return [routeStep('delete', a.route)];
       case 'rule-add':
-        lines.push(ruleLine('add', a.rule));
-        break;
+        return [{ do: 'rule-add', ...ruleSelector(a.rule), protocol: OWNED_PROTOCOL }];
       case 'rule-delete':
-        lines.push(ruleLine('del', a.rule));
-        break;
+        return [{ do: 'rule-delete', ...ruleSelector(a.rule) }];
       case 'neighbour-replace':
-        lines.push(`neighbour replace ${a.neighbour.dst} lladdr ${a.neighbour.lladdr} dev ${a.neighbour.dev} nud permanent`);
-        break;
+        return [{ do: 'neighbour-replace', dst: a.neighbour.dst, dev: a.neighbour.dev, lladdr: a.neighbour.lladdr }];
       case 'proxy-add':
-        lines.push(`neighbour replace proxy ${a.proxy.dst} dev ${a.proxy.dev} protocol ${OWNED_PROTOCOL}`);
-        break;
+        return [{ do: 'proxy-replace', dst: a.proxy.dst, dev: a.proxy.dev, protocol: OWNED_PROTOCOL }];
       case 'proxy-delete':
-        lines.push(`neighbour del proxy ${a.proxy.dst} dev ${a.proxy.dev}`);
-        break;
+        return [{ do: 'proxy-delete', dst: a.proxy.dst, dev: a.proxy.dev }];
       case 'sysctl':
-        sysctls.push(a.sysctl);
-        break;
+        return [{ do: 'sysctl', path: a.sysctl.path, value: a.sysctl.value }];
     }
-  }
-  return { lines, sysctls };
+  });
 }

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { execute } from '../netlink/exec.js';
+import { probeLinkKind, type ProbeResult } from '../netlink/kernel.js';
 
 export interface Capabilities {
   kernelVersion: string;
@@ -19,25 +20,8 @@ export interface Capabilities {
   };
 }
 
-export interface ProbeResult {
-  supported: boolean;
-  detail: string;
-}
-
-/**
- * Creates a veth and a link of `kind` on top of it in a throwaway network
- * namespace (`unshare --net`, gone when the process exits). Creating the link
- * also makes the kernel autoload the module, so "unsupported" means the kernel
- * really cannot, not that the module was not loaded yet.
- */
-export async function probeLinkKind(kind: 'ipvlan' | 'macvlan'): Promise<ProbeResult> {
-  const mode = kind === 'ipvlan' ? 'l2' : 'bridge';
-  const batch = `link add name probe0 type veth peer name probe1\nlink add link probe0 name probe2 type ${kind} mode ${mode}\n`;
-  const res = await execute('unshare', ['--net', 'ip', '-batch', '-'], batch);
-  if (res.code === 0) return { supported: true, detail: `${kind} link created in a scratch namespace` };
-  const why = res.stderr.trim().split('\n')[0] ?? `exit ${res.code}`;
-  return { supported: false, detail: `${kind} link creation failed: ${why}` };
-}
+export type { ProbeResult };
+export { probeLinkKind };
 
 let ipvlanProbe: Promise<ProbeResult> | undefined;
 

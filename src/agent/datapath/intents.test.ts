@@ -2,12 +2,44 @@
 // ipvlan datapath, whose kernel part only runs where ipvlan exists.
 import type { Link, Snapshot } from '../netlink/model.js';
 import { EMPTY_SNAPSHOT } from '../netlink/model.js';
-import { renderActions } from './actions.js';
+import type { Step } from '../netlink/steps.js';
+import { renderSteps, type Action } from './actions.js';
 import { diff, SnapshotIndex, writeAll } from './intent.js';
 import { exclusivePodIntent, ipvlanNodeIntent, ipvlanPodIntent, nodeAddresses, vethNodeIntent, vethPodIntent } from './intents.js';
 import { ipvlanHostName, vethHostName } from './names.js';
 import { cniResult } from './result.js';
 import { toPodNetwork } from './types.js';
+
+/** The steps as the `ip` commands they replace, the easiest form to read and compare; sysctls apart. */
+function renderActions(actions: readonly Action[]): { lines: string[]; sysctls: { path: string[]; value: string }[] } {
+  const steps = renderSteps(actions);
+  const sysctls = steps.flatMap((s) => (s.do === 'sysctl' ? [{ path: s.path, value: s.value }] : []));
+  return { lines: steps.filter((s) => s.do !== 'sysctl').map(spell), sysctls };
+}
+
+function spell(s: Step): string {
+  const opt = (word: string, v: string | number | undefined): string => (v === undefined ? '' : ` ${word} ${v}`);
+  switch (s.do) {
+    case 'link-up':
+      return `link set dev ${s.dev} up`;
+    case 'link-delete':
+      return `link del dev ${s.dev}`;
+    case 'ipvlan-add':
+      return `link add link ${s.parent} name ${s.dev} type ipvlan mode l2`;
+    case 'address-replace':
+      return `address replace ${s.cidr} dev ${s.dev}${s.noPrefixRoute ? ' noprefixroute' : ''}`;
+    case 'neighbour-replace':
+      return `neighbour replace ${s.dst} lladdr ${s.lladdr} dev ${s.dev} nud permanent`;
+    case 'route-replace':
+      return `route replace ${s.dst}${opt('via', s.gateway)} dev ${s.dev}${opt('scope', s.scope)}${s.onlink ? ' onlink' : ''} proto ${s.protocol} table ${s.table}`;
+    case 'rule-add':
+      return `rule add priority ${s.priority}${opt('from', s.src)}${opt('to', s.dst)} lookup ${s.table} protocol ${s.protocol}`;
+    case 'proxy-replace':
+      return `neighbour replace proxy ${s.dst} dev ${s.dev} protocol ${s.protocol}`;
+    default:
+      return JSON.stringify(s);
+  }
+}
 
 function link(l: Partial<Link> & { name: string; index: number }): Link {
   return { mac: '', kind: undefined, up: true, linkName: undefined, linkIndex: undefined, linkElsewhere: false, alias: undefined, ipvlanMode: undefined, ...l };

@@ -1,7 +1,8 @@
 // Shared ENI, ipvlan L2: the pod's ifName is an ipvlan slave of the ENI; the
 // node reaches the ENI's pods through its own slave (eoi<MAC>) that carries the
 // node addresses. Needs CONFIG_IPVLAN; refused with IPVlanUnsupported without.
-import type { Netns } from '../netlink/netns.js';
+import { netnsFile, type Netns } from '../netlink/netns.js';
+import type { Step } from '../netlink/steps.js';
 import { TABLE_MAIN } from '../netlink/model.js';
 import { diff, SnapshotIndex, writeAll } from './intent.js';
 import { ipvlanNodeIntent, ipvlanPodIntent, nodeAddresses } from './intents.js';
@@ -35,10 +36,10 @@ export async function applyIpvlan(node: Netns, pn: PodNetwork, sb: PodSandbox, s
     create = !podLink && !podLinks.some((l) => l.name === temp);
     rename = !podLink;
   }
-  const after = create ? [`link add link ${eni.name} name ${temp} netns ${sb.netns} type ipvlan mode l2`] : [];
+  const after: Step[] = create ? [{ do: 'ipvlan-add', dev: temp, parent: eni.name, to: netnsFile(podNs) }] : [];
   await write(node, { actions: diff(ipvlanNodeIntent(pn, index, nodeIPs), index).actions, after });
   const podIntent = ipvlanPodIntent(pn, sb.ifName, nodeIPs);
-  await write(podNs, { before: rename ? [`link set dev ${temp} name ${sb.ifName}`] : [], actions: writeAll(podIntent) });
+  await write(podNs, { before: rename ? [{ do: 'link-set', dev: temp, rename: sb.ifName }] : [], actions: writeAll(podIntent) });
   return cniResult([{ name: sb.ifName, mac: pn.eniMac, sandbox: sb.netns }], 0, `${pn.podIP}/${pn.prefix}`, pn.gateway, podIntent);
 }
 

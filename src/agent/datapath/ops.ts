@@ -1,17 +1,17 @@
-// The I/O shared by the datapaths: read a namespace, run actions, turn kernel
-// failures into typed errors.
-import { IpBatchError, ipApply } from '../netlink/ip.js';
+// The I/O shared by the datapaths: read a namespace, make changes, turn kernel
+// failures into typed errors. Each read and each write is one request to the
+// eni-exec helper (netlink), never a process.
+import { applySteps, NetlinkError, readNamespace } from '../netlink/kernel.js';
 import type { Link, Snapshot } from '../netlink/model.js';
 import { describeNetns, netnsExists, pathNetns, type Netns } from '../netlink/netns.js';
-import { readSnapshot } from '../netlink/snapshot.js';
-import { writeSysctls } from '../netlink/sysctl.js';
-import { renderActions, type Action } from './actions.js';
+import type { Step } from '../netlink/steps.js';
+import { renderSteps, type Action } from './actions.js';
 import { DatapathError } from './types.js';
 
 export function kernelError(err: unknown): DatapathError {
   if (err instanceof DatapathError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof IpBatchError && err.failures.some((f) => /File exists/.test(f.message))) {
+  if (err instanceof NetlinkError && err.failures.some((f) => f.kind === 'exists')) {
     return new DatapathError('Conflict', message, { cause: err });
   }
   return new DatapathError('KernelError', message, { cause: err });
@@ -19,28 +19,26 @@ export function kernelError(err: unknown): DatapathError {
 
 export async function read(ns: Netns): Promise<Snapshot> {
   try {
-    return await readSnapshot(ns);
+    return await readNamespace(ns);
   } catch (err) {
     throw kernelError(err);
   }
 }
 
 export interface WriteOptions {
-  /** Raw lines before the actions (creations that need more than an Action). */
-  before?: readonly string[];
+  /** Steps before the actions (creations and moves that are more than an Action). */
+  before?: readonly Step[];
   actions?: readonly Action[];
-  /** Raw lines after the actions. */
-  after?: readonly string[];
+  /** Steps after the actions. */
+  after?: readonly Step[];
   /** Carry on past "already gone" failures (removals). */
   tolerateGone?: boolean;
 }
 
-/** One `ip -batch` process for the lines and actions, then the actions' sysctls. */
+/** The steps, then the actions' in their order, then the steps after: one request. */
 export async function write(ns: Netns, options: WriteOptions): Promise<void> {
-  const rendered = renderActions(options.actions ?? []);
   try {
-    await ipApply(ns, [...(options.before ?? []), ...rendered.lines, ...(options.after ?? [])], { tolerateGone: options.tolerateGone ?? false });
-    await writeSysctls(ns, rendered.sysctls);
+    await applySteps(ns, [...(options.before ?? []), ...renderSteps(options.actions ?? []), ...(options.after ?? [])], { tolerateGone: options.tolerateGone ?? false });
   } catch (err) {
     throw kernelError(err);
   }
@@ -70,13 +68,15 @@ export function withLinks(snapshot: Snapshot, links: readonly Partial<Link>[], w
   };
 }
 
+/** A veth pair whose peer is born in the pod's namespace, and the alias that says whose the host end is. */
+export function pairSteps(host: { name: string; mac: string }, peer: { name: string; mac: string; netns: string }, alias: string): Step[] {
+  return [
+    { do: 'veth-add', dev: host.name, mac: host.mac, peer: peer.name, peerMac: peer.mac, peerNetns: peer.netns },
+    { do: 'link-set', dev: host.name, alias },
+  ];
+}
+
 /** Whether a veth pair joins `host` (node side) and `pod` (pod side). */
 export function paired(host: Link | undefined, pod: Link | undefined): boolean {
   return host !== undefined && pod !== undefined && pod.kind === 'veth' && host.kind === 'veth' && pod.linkIndex === host.index && host.linkIndex === pod.index;
-}
-
-/** Double-quoted for `ip -batch` (the alias is the only free-form text we write). */
-export function quoted(text: string): string {
-  if (/["\\\n]/.test(text)) throw new Error(`cannot quote ${JSON.stringify(text)} for ip -batch`);
-  return `"${text}"`;
 }

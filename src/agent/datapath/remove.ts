@@ -5,10 +5,11 @@
 // Only what belongs to this one pod is removed. Objects an ENI shares between
 // pods (its routing table, its host ipvlan slave) are left to the drift repair
 // (plan), which sees every attachment and holds the node-wide lock.
-import { IpBatchError } from '../netlink/ip.js';
+import { NetlinkError } from '../netlink/kernel.js';
 import type { Link, Snapshot } from '../netlink/model.js';
 import { TABLE_MAIN } from '../netlink/model.js';
 import { netnsExists, netnsFile, pathNetns, type Netns } from '../netlink/netns.js';
+import type { Step } from '../netlink/steps.js';
 import type { Action, RuleSpec } from './actions.js';
 import {
   derivedMac,
@@ -37,38 +38,40 @@ interface PodSideOutcome {
 async function removePodSide(node: Netns, ref: PodRef, pn: PodNetwork | undefined, podNs: Netns): Promise<PodSideOutcome> {
   const snapshot = await read(podNs);
   const out: PodSideOutcome = { podIP: pn?.podIP, eniReturned: false, vethDeleted: false };
-  const lines: string[] = [];
+  const steps: Step[] = [];
   let move: { eni: Link; original: string } | undefined;
   const ourVethMacs = new Set([derivedMac('veth-pod', ref.podUID), derivedMac('exclusive-pod', ref.podUID)]);
   for (const link of snapshot.links) {
     const held = parseExclusiveAlias(link.alias);
     if (held?.podUID === ref.podUID) {
       out.podIP ??= addressOf(snapshot, link.name);
-      lines.push(`address flush dev ${link.name}`);
+      steps.push({ do: 'address-flush', dev: link.name });
       move = { eni: link, original: held.originalName };
     } else if (link.kind === 'veth' && ourVethMacs.has(link.mac)) {
       // Deleting this end takes the host end and its route along: learn the pod IP now.
       out.podIP ??= addressOf(snapshot, link.name);
-      lines.push(`link del dev ${link.name}`);
+      steps.push({ do: 'link-delete', dev: link.name });
       out.vethDeleted = true;
     } else if (link.kind === 'ipvlan' && (ref.ifName === undefined || link.name === ref.ifName) && (!pn || (pn.mode === 'ipvlan' && link.mac === pn.eniMac))) {
       out.podIP ??= addressOf(snapshot, link.name);
-      lines.push(`link del dev ${link.name}`);
+      steps.push({ do: 'link-delete', dev: link.name });
     }
   }
-  if (lines.length === 0) return out;
-  // Alias cleared in the same request as the move: if the move fails, the mark stays for the retry.
-  // The move itself takes the NIC down.
-  const moveLine = (name: string): string => `link set dev ${move!.eni.name} alias "" netns ${netnsFile(node)} name ${name}`;
+  if (steps.length === 0) return out;
+  // Alias cleared in the same request as the move, after it: if the move fails, the mark stays for
+  // the retry. The move itself takes the NIC down.
+  const moveStep = (name: string): Step => ({ do: 'link-set', dev: move!.eni.name, alias: '', to: netnsFile(node), rename: name });
   try {
-    await write(podNs, { before: lines, after: move ? [moveLine(move.original)] : [], tolerateGone: true });
+    await write(podNs, { before: steps, after: move ? [moveStep(move.original)] : [], tolerateGone: true });
   } catch (err) {
-    // The original name was taken in the node namespace meanwhile: return it under its MAC-derived name.
     const cause = err instanceof Error ? err.cause : undefined;
-    const original = move ? moveLine(move.original) : '';
-    const taken = cause instanceof IpBatchError && cause.failures.length > 0 && cause.failures.every((f) => f.command === original && /File exists|Unable to use/.test(f.message));
+    const taken = cause instanceof NetlinkError && cause.failures.length > 0 && cause.failures.every((f) => f.step === steps.length && f.kind === 'exists');
     if (!move || !taken) throw err;
-    await write(podNs, { before: [moveLine(returnedEniName(move.eni.mac))] });
+    // The original name is taken in the node namespace. Either the NIC is still here (its pod name
+    // was taken there too) and goes back under its MAC-derived name, or it moved but was not renamed
+    // and still carries the mark: then the node side below releases it under a free name.
+    if (!(await read(podNs)).links.some((l) => l.mac === move.eni.mac)) return out;
+    await write(podNs, { before: [moveStep(returnedEniName(move.eni.mac))] });
   }
   out.eniReturned = move !== undefined;
   return out;

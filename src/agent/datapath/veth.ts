@@ -1,21 +1,19 @@
 // Shared ENI, veth + policy routing. A fresh pod's ADD is two rounds of two
-// processes each: the pair is created straight into the pod namespace while
-// the node is read (names and MACs derive from the pod UID, so nothing needs
-// reading first), then the node side and the pod side are written together.
+// helper requests each: the pair is created straight into the pod namespace
+// while the node is read (names and MACs derive from the pod UID, so nothing
+// needs reading first), then the node side and the pod side are written together.
 import type { Netns } from '../netlink/netns.js';
+import type { Step } from '../netlink/steps.js';
 import { diff, SnapshotIndex, writeAll } from './intent.js';
 import { vethNodeIntent, vethPodIntent } from './intents.js';
 import { derivedMac, LINK_LOCAL_GATEWAY, podLinkAlias, vethHostName } from './names.js';
-import { kernelError, paired, podNetns, quoted, read, withLinks, write } from './ops.js';
+import { kernelError, paired, pairSteps, podNetns, read, withLinks, write } from './ops.js';
 import { cniResult } from './result.js';
 import { DatapathError, type CniResult, type PodNetwork, type PodSandbox } from './types.js';
 import type { Snapshot } from '../netlink/model.js';
 
-function createPair(pn: PodNetwork, sb: PodSandbox, hostName: string, hostMac: string, podMac: string): string[] {
-  return [
-    `link add ${hostName} address ${hostMac} type veth peer name ${sb.ifName} address ${podMac} netns ${sb.netns}`,
-    `link set dev ${hostName} alias ${quoted(podLinkAlias(pn.podUID, sb.containerID))}`,
-  ];
+function createPair(pn: PodNetwork, sb: PodSandbox, hostName: string, hostMac: string, podMac: string): Step[] {
+  return pairSteps({ name: hostName, mac: hostMac }, { name: sb.ifName, mac: podMac, netns: sb.netns }, podLinkAlias(pn.podUID, sb.containerID));
 }
 
 export async function applyVeth(node: Netns, pn: PodNetwork, sb: PodSandbox): Promise<CniResult> {
@@ -29,7 +27,7 @@ export async function applyVeth(node: Netns, pn: PodNetwork, sb: PodSandbox): Pr
   const index = new SnapshotIndex(snapshot);
   if (!index.linkByMac(pn.eniMac)) {
     // Nothing of this pod's may stay behind on a refusal: not the pair just made.
-    if (created.status === 'fulfilled') await write(node, { before: [`link del dev ${hostName}`], tolerateGone: true });
+    if (created.status === 'fulfilled') await write(node, { before: [{ do: 'link-delete', dev: hostName }], tolerateGone: true });
     throw new DatapathError('ENINotFound', `no NIC with MAC ${pn.eniMac} (ENI ${pn.eniID}) in the node namespace`);
   }
   // A pair just made: the read may or may not have seen it, so plan as if it had, down and bare.
@@ -49,7 +47,7 @@ export async function applyVeth(node: Netns, pn: PodNetwork, sb: PodSandbox): Pr
       future = index;
     } else {
       if (podLink) throw new DatapathError('Conflict', `${sb.ifName} already exists in ${sb.netns} and is not this pod's veth`);
-      await write(node, { before: [`link del dev ${hostName}`, ...createPair(pn, sb, hostName, hostMac, podMac)] });
+      await write(node, { before: [{ do: 'link-delete', dev: hostName }, ...createPair(pn, sb, hostName, hostMac, podMac)] });
       future = withNewPair();
     }
   }

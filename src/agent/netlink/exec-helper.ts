@@ -1,7 +1,9 @@
 // Client of eni-exec (native/eni-exec), a small long-lived Go process that
-// starts commands for us. Forking this large Node process blocks the event
-// loop for milliseconds per spawn; the helper forks with vfork semantics and
-// enters network namespaces with setns, so a command costs well under one.
+// carries out the agent's kernel work: netlink reads and writes of network
+// namespaces (kernel.ts) and the rare command (exec.ts). Forking this large
+// Node process blocks the event loop for milliseconds per spawn; the helper
+// talks netlink in microseconds, forks with vfork semantics and enters
+// network namespaces with setns.
 //
 // Requests are JSON lines on its stdin, answers JSON lines on its stdout,
 // matched by id; any number may be in flight.
@@ -18,13 +20,17 @@ export interface HelperRequest {
   timeoutMs: number;
 }
 
-interface HelperResponse {
+/** One request of any op (see native/eni-exec/protocol.go); id is added here. */
+export type HelperPayload = { op: 'exec' | 'read' | 'apply' | 'probe'; netns?: string } & Record<string, unknown>;
+
+/** The answer: `error` alone when the request could not be carried out at all, else the part for its op. */
+export interface HelperAnswer {
   id: number;
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** Set only when the command could not be started. */
   error?: string;
+  exec?: unknown;
+  snapshot?: unknown;
+  applied?: unknown;
+  probe?: unknown;
 }
 
 /** The helper binary could not be started at all: the command did not run, so running it another way is safe. */
@@ -33,15 +39,21 @@ export class HelperStartError extends Error {
 }
 
 interface Pending {
-  request: HelperRequest;
-  resolve: (r: ExecResult) => void;
+  /** What the request does, for messages. */
+  what: string;
+  resolve: (r: HelperAnswer) => void;
   reject: (e: Error) => void;
 }
 
-function isResponse(v: unknown): v is HelperResponse {
+function isAnswer(v: unknown): v is HelperAnswer {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Record<string, unknown>;
-  return typeof r.id === 'number' && typeof r.code === 'number' && typeof r.stdout === 'string' && typeof r.stderr === 'string' && (r.error === undefined || typeof r.error === 'string');
+  return typeof r.id === 'number' && (r.error === undefined || typeof r.error === 'string');
+}
+
+function isExecResult(v: unknown): v is ExecResult {
+  const r = v as Record<string, unknown> | undefined;
+  return typeof r?.code === 'number' && typeof r.stdout === 'string' && typeof r.stderr === 'string';
 }
 
 /** ref()/unref() exist on the pipes at run time, though the stream types do not say so. */
@@ -89,12 +101,20 @@ export class ExecHelper {
     return this.child.pid;
   }
 
-  run(request: HelperRequest): Promise<ExecResult> {
+  /** Runs a command; rejects when it could not be started. */
+  async run(request: HelperRequest): Promise<ExecResult> {
+    const answer = await this.request({ op: 'exec', ...request }, `running \`${`${request.file} ${request.args.join(' ')}`.trim()}\``);
+    if (!isExecResult(answer.exec)) throw new Error(`eni-exec helper ${this.path} answered an exec request without its result: ${JSON.stringify(answer).slice(0, 200)}`);
+    return answer.exec;
+  }
+
+  /** Sends one request; rejects with the helper's error when it could not carry it out, or when the helper dies. */
+  request(payload: HelperPayload, what: string): Promise<HelperAnswer> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.busy();
-      this.pending.set(id, { request, resolve, reject });
-      this.child.stdin.write(JSON.stringify({ id, ...request }) + '\n');
+      this.pending.set(id, { what, resolve, reject });
+      this.child.stdin.write(JSON.stringify({ id, ...payload }) + '\n');
     });
   }
 
@@ -138,8 +158,8 @@ export class ExecHelper {
     } catch {
       parsed = undefined;
     }
-    const pending = isResponse(parsed) ? this.pending.get(parsed.id) : undefined;
-    if (!isResponse(parsed) || !pending) {
+    const pending = isAnswer(parsed) ? this.pending.get(parsed.id) : undefined;
+    if (!isAnswer(parsed) || !pending) {
       // Nothing else can be trusted from it: kill it, and 'close' fails the rest.
       this.failure = `sent an unexpected line ${JSON.stringify(line.slice(0, 200))}`;
       this.child.kill('SIGKILL');
@@ -148,15 +168,14 @@ export class ExecHelper {
     this.pending.delete(parsed.id);
     if (this.pending.size === 0) this.idle();
     if (parsed.error !== undefined) pending.reject(new Error(parsed.error));
-    else pending.resolve({ code: parsed.code, stdout: parsed.stdout, stderr: parsed.stderr });
+    else pending.resolve(parsed);
   }
 
   private gone(code: number | null, signal: NodeJS.Signals | null): void {
     const start = this.startError;
     const why = start ? `could not be started: ${start.message}` : (this.failure ?? (signal ? `was killed by ${signal}` : `exited with code ${code}`));
-    for (const { request, reject } of this.pending.values()) {
-      const what = `${request.file} ${request.args.join(' ')}`.trim();
-      const message = `eni-exec helper ${this.path} (pid ${this.child.pid ?? '?'}) ${why} while running \`${what}\`; it is restarted on the next call`;
+    for (const { what, reject } of this.pending.values()) {
+      const message = `eni-exec helper ${this.path} (pid ${this.child.pid ?? '?'}) ${why} while ${what}; it is restarted on the next call`;
       reject(start ? new HelperStartError(message, { cause: start }) : new Error(message));
     }
     this.pending.clear();

@@ -1,13 +1,15 @@
-// Runs a short-lived command (ip, sh, unshare) with optional stdin, optionally
-// inside a network namespace, and collects its output. One place, so the
-// process count per CNI call is easy to audit and measure.
+// The eni-exec helper's lifecycle, and short-lived commands (the start-up
+// probe's `unshare`, tests' tools) with optional stdin, optionally inside a
+// network namespace. One place, so the process count is easy to audit: the
+// datapath itself starts none (its netlink work goes to the helper, kernel.ts).
 //
 // Commands go through the eni-exec helper (native/eni-exec, built to
 // dist/bin/eni-exec by `make build`) when it is there: forking this large
 // process costs milliseconds of blocked event loop per spawn, the helper's
 // fork well under one. Without it they are spawned directly (namespaces
 // through nsenter): the same results, slower. ENI_EXEC_HELPER=<path> names
-// another helper binary; ENI_EXEC_HELPER=off always spawns directly.
+// another helper binary; ENI_EXEC_HELPER=off always spawns commands directly
+// (and leaves netlink work without its only executor).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -75,6 +77,18 @@ function runningHelper(): ExecHelper | undefined {
   });
   helper = started;
   return started;
+}
+
+/**
+ * The helper for netlink work, started if need be. Netlink has no fallback:
+ * without the helper the datapath cannot work, and says so.
+ */
+export function netlinkHelper(): ExecHelper {
+  if (process.env.ENI_EXEC_HELPER === 'off') throw new Error('ENI_EXEC_HELPER=off, but the datapath writes and reads the kernel through the eni-exec helper; only commands can run without it');
+  const h = runningHelper();
+  if (h) return h;
+  const why = helperBroken !== undefined ? `could not be started (${helperBroken})` : `is missing (looked for ${HELPER_CANDIDATES.join(' and ')})`;
+  throw new Error(`the eni-exec helper ${why}: the datapath writes and reads the kernel through it; build it with \`make build\``);
 }
 
 /** The running helper's pid, if one runs (tests kill it). */

@@ -1,4 +1,4 @@
-import { completeResponse, parseResponse, type AgentCallError } from './client.js';
+import { completeResponse, parseResponse, type AgentCallError } from './agent-client.js';
 
 const res = (s: string) => parseResponse(Buffer.from(s, 'utf8'));
 

@@ -1,5 +1,5 @@
 // Parsing of `ip -4 -N -d -json` output, on samples captured from iproute2 6.1.
-import { parseAddresses, parseLinks, parseNetConf, parseNeighbours, parseProxies, parseRoutes, parseRules } from './parse.js';
+import { parseAddresses, parseLinks, parseNetConf, parseNeighbours, parseProxies, parseRoutes, parseRules } from './iproute2-parse.js';
 
 test('links: kind, admin state, peer in this or another namespace, alias, ipvlan mode', () => {
   const links = parseLinks([

@@ -1,8 +1,9 @@
-// A minimal HTTP/1.1 client over a unix socket, for the plugin's one request per
-// run. node:net instead of node:http: importing node:http as an ES module pulls
-// in far more (~20 ms per exec of the short-lived plugin). getBuiltinModule
-// instead of `import`: it skips building the ES module facade (~0.5 ms).
-const { connect } = process.getBuiltinModule('node:net');
+// A client of the agent's CNI socket that sends requests exactly as the eni-cni
+// plugin (native/eni-cni) does, for tests and benchmarks that talk to an agent
+// without exec'ing the plugin: one HTTP/1.1 request per connection, the answer
+// taken as soon as its Content-Length body is in. (It was the Node plugin's
+// client before the plugin became a Go program.)
+import { connect } from 'node:net';
 
 export interface AgentResponse {
   status: number;

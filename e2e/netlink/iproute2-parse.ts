@@ -1,6 +1,6 @@
 // iproute2 `-json -N -d` output → model. Pure; tolerant of fields iproute2
 // omits (main table, boot protocol, universe scope, unicast type).
-import type { Address, Link, NetConf, Neighbour, ProxyNeighbour, Route, Rule } from './model.js';
+import type { Address, Link, NetConf, Neighbour, ProxyNeighbour, Route, Rule } from '../../src/agent/netlink/model.js';
 
 type Json = Record<string, unknown>;
 
@@ -54,7 +54,7 @@ export function parseLinks(raw: unknown[]): Link[] {
       linkIndex: num(j, 'link_index'),
       linkElsewhere: j.link_netnsid !== undefined,
       alias: str(j, 'ifalias'),
-      ipvlanMode: str(data, 'mode'),
+      ipvlanMode: str(info, 'info_kind') === 'ipvlan' ? str(data, 'mode') : undefined,
     };
   });
 }

@@ -1,0 +1,3 @@
+module eni-operator/eni-cni
+
+go 1.22
