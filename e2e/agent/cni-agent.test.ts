@@ -93,10 +93,13 @@ async function snapshot(netns: string): Promise<Record<'link' | 'addr' | 'route'
     ipJSON<Obj>(netns, ['neigh', 'show', 'proxy']),
   ]);
   const lines = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
+  // IPv6 link-local addresses are the kernel's, added (and their DAD finished)
+  // some time after a link comes up: not ours, and not stable between two reads.
+  const linkLocal = (x: Obj) => typeof x.local === 'string' ? x.local.startsWith('fe80:') : typeof x.dst === 'string' && x.dst.startsWith('fe80:');
   return {
     link: lines(link),
-    addr: lines(addr.map((a) => ({ ...a, addr_info: (a.addr_info ?? []).map(({ valid_life_time: _v, preferred_life_time: _p, ...rest }) => rest) }))),
-    route: lines([...route, ...route6]),
+    addr: lines(addr.map((a) => ({ ...a, addr_info: (a.addr_info ?? []).filter((i) => !linkLocal(i)).map(({ valid_life_time: _v, preferred_life_time: _p, ...rest }) => rest) }))),
+    route: lines([...route, ...route6.filter((r) => !linkLocal(r))]),
     rule: lines(rule),
     neigh: lines(neigh.map(({ state, ...n }) => (state?.some((s) => s === 'PERMANENT' || s === 'NOARP') ? { ...n, state } : n))),
     proxy: lines(proxy),

@@ -118,3 +118,13 @@ describe('--listen', () => {
     expect(() => parseHostPort('x:70000')).toThrow('--listen wants HOST:PORT');
   });
 });
+
+describe('--cloud-sdks', () => {
+  it('takes a comma-separated subset of the providers and names an unknown one', async () => {
+    const { parseProviderList } = await import('../cloud/factory.js');
+    expect(parseProviderList('alibaba,tencent', '--cloud-sdks')).toEqual(['alibaba', 'tencent']);
+    expect(parseProviderList(' tencent ,tencent', '--cloud-sdks')).toEqual(['tencent']);
+    expect(parseProviderList('', '--cloud-sdks')).toEqual([]);
+    expect(() => parseProviderList('alibaba,aws', '--cloud-sdks')).toThrow('--cloud-sdks: unknown provider "aws" (want alibaba, tencent)');
+  });
+});

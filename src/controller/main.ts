@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { PROVIDERS, type ProviderType } from '../api/common.js';
 import { DEFAULT_NAMESPACE } from '../api/rbac.js';
+import { loadProvider, parseProviderList } from '../cloud/factory.js';
 import type { ENIPool } from '../api/enipool.js';
 import type { NetworkMode } from '../api/networkmode.js';
 import type { NodeNetwork } from '../api/nodenetwork.js';
@@ -47,6 +49,9 @@ network. Only the leader (a Lease in --namespace) acts.
   --lease-duration DUR    leader Lease validity without renewal (default 10s)
   --renew-deadline DUR    a leader that cannot renew for this long steps down (default 8s)
   --retry-period DUR      between leader election attempts (default 2s)
+  --cloud-sdks LIST       cloud SDKs loaded before seeking the lease, comma-separated
+                          (default alibaba,tencent); a NetworkMode naming another loads it
+                          on demand, which can stall a leader for seconds on a busy node
   --log-level LEVEL       error | warn | info | debug (default info)
 `;
 
@@ -71,6 +76,7 @@ export async function runController(args: string[]): Promise<number> {
         'lease-duration': { type: 'string', default: '10s' },
         'renew-deadline': { type: 'string', default: '8s' },
         'retry-period': { type: 'string', default: '2s' },
+        'cloud-sdks': { type: 'string', default: PROVIDERS.join(',') },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -85,6 +91,7 @@ export async function runController(args: string[]): Promise<number> {
   }
   const workers = Number(values.workers);
   let listen: { host: string; port: number };
+  let sdks: ProviderType[];
   let releaseGraceMs: number, resyncMs: number, gcIntervalMs: number, gcGraceMs: number, lease: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   try {
     lease = { leaseDurationMs: parseDuration(values['lease-duration']), renewDeadlineMs: parseDuration(values['renew-deadline']), retryPeriodMs: parseDuration(values['retry-period']) };
@@ -95,6 +102,7 @@ export async function runController(args: string[]): Promise<number> {
     gcGraceMs = parseDuration(values['gc-grace']);
     listen = parseHostPort(values.listen);
     if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers wants a positive integer, got "${values.workers}"`);
+    sdks = parseProviderList(values['cloud-sdks'], '--cloud-sdks');
   } catch (err) {
     process.stderr.write(`controller: ${(err as Error).message}\n`);
     return 2;
@@ -268,6 +276,11 @@ export async function runController(args: string[]): Promise<number> {
 
   for (const i of informers) i.start();
   await Promise.all(informers.map((i) => i.waitForSync()));
+  // Cloud SDKs are loaded before the lease is sought, not while it must be renewed (see loadProvider).
+  const sdkStart = Date.now();
+  const types = [...new Set([...sdks, ...modes.list().map((m) => m.spec.provider.type)])];
+  await Promise.all(types.map((t) => loadProvider(t)));
+  if (types.length > 0) log.info('cloud SDKs loaded', { providers: types, ms: Date.now() - sdkStart });
   elector.start();
 
   await new Promise<void>((resolve) => {
@@ -284,3 +297,4 @@ export async function runController(args: string[]): Promise<number> {
   await health.close();
   return 0;
 }
+
